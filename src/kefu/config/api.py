@@ -1,0 +1,48 @@
+"""Assembles /api/v1 from each domain app's router."""
+
+from __future__ import annotations
+
+from ninja import NinjaAPI
+from ninja.renderers import JSONRenderer
+
+from kefu.core.api_base import SessionAuth, TokenAuth, install_error_handlers
+
+
+class KefuJSONRenderer(JSONRenderer):
+    json_dumps_params = {"ensure_ascii": False}  # noqa: RUF012 - Ninja reads this class attribute
+
+
+api = NinjaAPI(
+    title="Kefu API",
+    version="1",
+    description=(
+        "The Kefu service-centre API. Authenticate with a personal API token "
+        "(`Authorization: Bearer kefu_…`, created under My account → API tokens) or, from the "
+        "browser, with your signed-in session (send the CSRF token for changes). Lists use "
+        "cursor pagination: pass `next_cursor` back as `cursor`. Every error has the body "
+        '`{"error": {"code", "message", "fields"?}}`.'
+    ),
+    urls_namespace="api",
+    auth=[TokenAuth(), SessionAuth()],
+    docs_url="/docs",
+    openapi_url="/openapi.json",
+    renderer=KefuJSONRenderer(),
+)
+install_error_handlers(api)
+
+
+def _mount() -> None:
+    from kefu.accounts.api import router as accounts
+    from kefu.core.api import router as audit
+    from kefu.customers.api import router as customers
+    from kefu.sla.api import router as sla
+    from kefu.tickets.api import router as tickets
+
+    api.add_router("", accounts)
+    api.add_router("", customers)
+    api.add_router("", audit)
+    api.add_router("", tickets)
+    api.add_router("", sla)
+
+
+_mount()

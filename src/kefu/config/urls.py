@@ -1,0 +1,22 @@
+from django.contrib import admin
+from django.urls import include, path, re_path
+
+from kefu.config.api import api
+from kefu.core.api_base import api_not_found
+
+urlpatterns = [
+    path("", include("kefu.core.urls")),
+    path("", include("kefu.accounts.urls")),
+    path("customers/", include("kefu.customers.urls")),
+    path("tickets/", include("kefu.tickets.urls")),
+    path("sla/", include("kefu.sla.urls")),
+    path("portal/", include("kefu.portal.urls")),
+    path("admin/", admin.site.urls),
+    path("api/v1/", api.urls),
+    re_path(r"^api/(?P<rest>.*)$", api_not_found),
+]
+
+handler400 = "kefu.core.views.bad_request"
+handler403 = "kefu.core.views.permission_denied"
+handler404 = "kefu.core.views.page_not_found"
+handler500 = "kefu.core.views.server_error"

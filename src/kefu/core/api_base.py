@@ -1,0 +1,192 @@
+"""The /api/v1 base: authentication, one error body shape, shared schemas.
+
+Every error the API returns has the same body::
+
+    {"error": {"code": "invalid", "message": "…", "fields": {"name": ["…"]}}}
+
+``code`` is stable and machine-readable; ``message`` is for people (in the caller's language);
+``fields`` appears when specific inputs are wrong.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.utils.translation import gettext as _
+from ninja import NinjaAPI, Schema
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as NinjaValidationError
+from ninja.security import APIKeyCookie, HttpBearer
+from pydantic import BaseModel, ConfigDict
+
+from kefu.core.context import current_origin, set_origin
+from kefu.core.pagination import CursorError
+from kefu.core.validation import Conflict
+
+log = logging.getLogger(__name__)
+
+STATUS_CODES = {
+    400: "bad_request",
+    401: "unauthenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "too_large",
+    422: "invalid",
+    429: "throttled",
+}
+
+
+def error_body(
+    code: str, message: str, fields: dict[str, list[str]] | None = None, **extra: Any
+) -> dict[str, Any]:
+    error: dict[str, Any] = {"code": code, "message": message}
+    if fields:
+        error["fields"] = fields
+    error.update(extra)
+    return {"error": error}
+
+
+def error_response(
+    status: int, message: str, fields: dict[str, list[str]] | None = None, **extra: Any
+) -> JsonResponse:
+    return JsonResponse(
+        error_body(STATUS_CODES.get(status, "error"), message, fields, **extra),
+        status=status,
+        json_dumps_params={"ensure_ascii": False},
+    )
+
+
+class Out(BaseModel):
+    """Base for response bodies built from dicts. Plain pydantic: none of ninja.Schema's ORM
+    attribute resolution, which costs more than the rest of a list request."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+
+class Input(Schema):
+    """Base for request bodies: unknown fields are refused, so a typo is an error, not a no-op."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class ErrorDetail(Out):
+    code: str
+    message: str
+    fields: dict[str, list[str]] | None = None
+
+
+class ErrorOut(Out):
+    error: ErrorDetail
+
+
+class TokenAuth(HttpBearer):
+    """``Authorization: Bearer kefu_…``: the token's user, narrowed to the token's scopes."""
+
+    openapi_description = "A personal API token created under My account → API tokens."
+
+    def authenticate(self, request: HttpRequest, token: str) -> Any:
+        from kefu.accounts.services import authenticate_token
+
+        found = authenticate_token(token)
+        if found is None:
+            return None
+        user, api_token = found
+        user.token_scopes = frozenset(api_token.scopes)  # type: ignore[attr-defined]
+        request.user = user
+        origin = current_origin()
+        set_origin(
+            origin.__class__(
+                source="api",
+                ip=origin.ip,
+                request_id=origin.request_id,
+                via=f"token {api_token.name}",
+            )
+        )
+        return user
+
+
+class SessionAuth(APIKeyCookie):
+    """The browser session of a signed-in user (CSRF token required for changes)."""
+
+    param_name = "sessionid"
+
+    def authenticate(self, request: HttpRequest, key: str | None) -> Any:
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and user.is_active:
+            return user
+        return None
+
+
+def _ninja_fields(errors: list[dict[str, Any]]) -> dict[str, list[str]]:
+    fields: dict[str, list[str]] = {}
+    for err in errors:
+        loc = [
+            str(p)
+            for p in err.get("loc", ())
+            if p not in ("body", "payload", "query", "path", "form", "data")
+        ]
+        key = ".".join(loc) or "request"
+        message = err.get("msg") or err.get("type") or "invalid"
+        fields.setdefault(key, []).append(str(message))
+    return fields
+
+
+def install_error_handlers(api: NinjaAPI) -> None:
+    def ninja_validation(request: HttpRequest, exc: Any) -> HttpResponse:
+        fields = _ninja_fields(exc.errors)
+        summary = "; ".join(f"{k}: {v[0]}" for k, v in list(fields.items())[:3])
+        return error_response(422, _("The request is not valid: %(s)s") % {"s": summary}, fields)
+
+    def http_error(request: HttpRequest, exc: Any) -> HttpResponse:
+        message = str(exc)
+        if isinstance(exc, AuthenticationError) or exc.status_code == 401:
+            message = _("Authentication required: send “Authorization: Bearer <token>” or sign in.")
+        elif message == "Cannot parse request body":
+            message = _("The request body is not valid JSON.")
+        return error_response(exc.status_code, message)
+
+    def django_validation(request: HttpRequest, exc: Any) -> HttpResponse:
+        if hasattr(exc, "error_dict"):
+            fields = {k: [str(m) for m in v] for k, v in exc.message_dict.items()}
+            summary = "; ".join(f"{k}: {v[0]}" for k, v in list(fields.items())[:3])
+            return error_response(422, summary, fields)
+        return error_response(422, "; ".join(str(m) for m in exc.messages))
+
+    def denied(request: HttpRequest, exc: Any) -> HttpResponse:
+        return error_response(403, str(exc) or _("You do not have permission to do this."))
+
+    def not_found(request: HttpRequest, exc: Any) -> HttpResponse:
+        return error_response(404, _("Not found."))
+
+    def conflict(request: HttpRequest, exc: Any) -> HttpResponse:
+        return error_response(409, exc.message, current_version=exc.current_version)
+
+    def cursor_error(request: HttpRequest, exc: Any) -> HttpResponse:
+        return error_response(400, str(exc))
+
+    def unexpected(request: HttpRequest, exc: Any) -> HttpResponse:
+        log.exception("API error on %s %s", request.method, request.path)
+        return error_response(
+            500,
+            _("Something went wrong on the server (request %(id)s).")
+            % {"id": current_origin().request_id},
+        )
+
+    api.add_exception_handler(NinjaValidationError, ninja_validation)
+    api.add_exception_handler(HttpError, http_error)
+    api.add_exception_handler(ValidationError, django_validation)
+    api.add_exception_handler(PermissionDenied, denied)
+    api.add_exception_handler(Http404, not_found)
+    api.add_exception_handler(ObjectDoesNotExist, not_found)
+    api.add_exception_handler(Conflict, conflict)
+    api.add_exception_handler(CursorError, cursor_error)
+    api.add_exception_handler(Exception, unexpected)
+
+
+def api_not_found(request: HttpRequest, rest: str = "") -> HttpResponse:
+    return error_response(404, _("No such API endpoint: %(p)s") % {"p": request.path})

@@ -1,0 +1,198 @@
+"""Request-wide concerns: security headers, the user's language, request origin, idle expiry."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Callable
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.utils import translation
+
+from kefu.core.context import Origin, new_request_id, set_origin
+
+Handler = Callable[[HttpRequest], HttpResponse]
+
+
+class SecurityHeadersMiddleware:
+    """A Content-Security-Policy with a per-request nonce for Kefu's own inline scripts.
+
+    No inline event handlers or injected <script> can run; Alpine.js needs 'unsafe-eval' to
+    evaluate its x-* expressions, which user text never reaches (it is escaped or sanitised).
+    """
+
+    def __init__(self, get_response: Handler) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        nonce = secrets.token_urlsafe(16)
+        request.csp_nonce = nonce  # type: ignore[attr-defined]
+        response = self.get_response(request)
+        if "Content-Security-Policy" not in response:
+            response["Content-Security-Policy"] = (
+                "default-src 'self'; "
+                f"script-src 'self' 'nonce-{nonce}' 'unsafe-eval'; "
+                "style-src 'self' 'unsafe-inline'; "
+                "img-src 'self' data: blob:; font-src 'self' data:; "
+                "connect-src 'self' ws: wss:; frame-ancestors 'none'; base-uri 'self'; "
+                "form-action 'self'; object-src 'none'"
+            )
+        response.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+        return response
+
+
+class UserLanguageMiddleware:
+    """Pick the interface language: the user's own setting, then the cookie, then the browser.
+
+    Runs after authentication so a signed-in user's choice follows them to any device.
+    """
+
+    def __init__(self, get_response: Handler) -> None:
+        self.get_response = get_response
+        self.supported = {code for code, _ in settings.LANGUAGES}
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        language = ""
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            language = getattr(user, "language", "") or ""
+        if language not in self.supported:
+            language = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")
+        if language not in self.supported:
+            language = translation.get_language_from_request(request)
+        if language not in self.supported:
+            language = settings.LANGUAGE_CODE
+        translation.activate(language)
+        request.LANGUAGE_CODE = language
+        response = self.get_response(request)
+        response.headers.setdefault("Content-Language", language)
+        patch = response.get("Vary", "")
+        if "Accept-Language" not in patch:
+            response["Vary"] = f"{patch}, Accept-Language" if patch else "Accept-Language"
+        translation.deactivate()
+        return response
+
+
+def client_ip(request: HttpRequest) -> str | None:
+    if getattr(settings, "SECURE_PROXY_SSL_HEADER", None):
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+        if forwarded:
+            return forwarded.split(",")[0].strip() or None
+    return request.META.get("REMOTE_ADDR") or None
+
+
+class RequestContextMiddleware:
+    """Record where changes made during this request come from (for the event log)."""
+
+    def __init__(self, get_response: Handler) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        path = request.path
+        if path.startswith("/api/"):
+            source = "api"
+        elif path.startswith("/portal/"):
+            source = "portal"
+        elif path.startswith("/admin/"):
+            source = "admin"
+        else:
+            source = "web"
+        request_id = request.headers.get("X-Request-Id", "")[:32] or new_request_id()
+        set_origin(Origin(source=source, ip=client_ip(request), request_id=request_id))
+        try:
+            response = self.get_response(request)
+        finally:
+            set_origin(Origin())
+        response["X-Request-Id"] = request_id
+        return response
+
+
+class SessionIdleMiddleware:
+    """Slide the session's expiry while the user is active, at most every five minutes.
+
+    The session then ends KEFU_SESSION_HOURS after the last activity, without writing the
+    session store on every request.
+    """
+
+    touch_every = 300
+
+    def __init__(self, get_response: Handler) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        session = getattr(request, "session", None)
+        user = getattr(request, "user", None)
+        if session is not None and user is not None and user.is_authenticated:
+            now = int(time.time())
+            seen = session.get("_kefu_seen", 0)
+            if not isinstance(seen, int) or now - seen > self.touch_every:
+                session["_kefu_seen"] = now
+        return self.get_response(request)
+
+
+class ApiErrorMiddleware:
+    """Give /api/ responses that Django itself produced (a CSRF refusal, a wrong method, a
+    missing route) the API's one error body instead of an HTML page."""
+
+    def __init__(self, get_response: Handler) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if (
+            request.path.startswith("/api/")
+            and response.status_code >= 400
+            and not response.get("Content-Type", "").startswith("application/json")
+        ):
+            from kefu.core.api_base import error_response
+
+            messages = {
+                403: "CSRF check failed: send the X-CSRFToken header with session requests, or use an API token.",
+                405: f"{request.method} is not allowed on {request.path}.",
+            }
+            message = messages.get(response.status_code, response.reason_phrase)
+            replacement = error_response(response.status_code, message)
+            if response.has_header("Allow"):
+                replacement["Allow"] = response["Allow"]
+            return replacement
+        return response
+
+
+class ServerTimingMiddleware:
+    """With KEFU_SERVER_TIMING=1, report time spent and SQL queries run per request in a
+    Server-Timing header (``app;dur=12.3, db;dur=4.1;desc="7 queries"``): for benchmarks and
+    for reading a slow page in the browser's network panel. Off by default."""
+
+    def __init__(self, get_response: Handler) -> None:
+        self.get_response = get_response
+        self.enabled = bool(getattr(settings, "KEFU_SERVER_TIMING", False))
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if not self.enabled:
+            return self.get_response(request)
+        from time import perf_counter
+
+        from django.db import connection
+
+        spent = {"n": 0, "db": 0.0}
+
+        def count(
+            execute: Callable[..., object], sql: str, params: object, many: bool, context: object
+        ) -> object:
+            started = perf_counter()
+            try:
+                return execute(sql, params, many, context)
+            finally:
+                spent["n"] += 1
+                spent["db"] += perf_counter() - started
+
+        started = perf_counter()
+        with connection.execute_wrapper(count):
+            response = self.get_response(request)
+        total = (perf_counter() - started) * 1000
+        response["Server-Timing"] = (
+            f'app;dur={total:.2f}, db;dur={spent["db"] * 1000:.2f};desc="{spent["n"]} queries"'
+        )
+        response["X-Kefu-Queries"] = str(spent["n"])
+        return response

@@ -1,0 +1,69 @@
+import pytest
+
+from kefu.config.env import Env, SettingError, env_template
+
+
+def test_production_requires_each_setting_by_name():
+    env = Env({"KEFU_ENV": "production"})
+    for name in ("KEFU_DATABASE_URL", "KEFU_REDIS_URL", "KEFU_SECRET_KEY", "KEFU_ALLOWED_HOSTS"):
+        with pytest.raises(SettingError, match=name):
+            env.string(name)
+
+
+def test_embedded_mode_falls_back_to_defaults():
+    env = Env({})
+    assert env.production is False
+    assert env.string("KEFU_DATABASE_URL") == ""
+    assert env.strings("KEFU_ALLOWED_HOSTS") == ["127.0.0.1", "localhost"]
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("KEFU_DATABASE_URL", "mysql://x@h/db", "must start with"),
+        ("KEFU_DATABASE_URL", "postgres://", "no host name"),
+        ("KEFU_REDIS_URL", "redis://h:notaport/0", "malformed port"),
+        ("KEFU_WEB_WORKERS", "many", "whole number"),
+        ("KEFU_WEB_WORKERS", "0", "between 1"),
+        ("KEFU_DEBUG", "maybe", "must be 1 or 0"),
+        ("KEFU_ENV", "staging", "embedded' or 'production"),
+    ],
+)
+def test_malformed_values_are_named(name, value, message):
+    env = Env({name: value})
+    readers = {
+        "KEFU_DATABASE_URL": lambda: env.url(name, ("postgres", "sqlite")),
+        "KEFU_REDIS_URL": lambda: env.url(name, ("redis",)),
+        "KEFU_WEB_WORKERS": lambda: env.integer(name, minimum=1, maximum=64),
+        "KEFU_DEBUG": lambda: env.boolean(name),
+        "KEFU_ENV": lambda: env.production,
+    }
+    with pytest.raises(SettingError) as info:
+        readers[name]()
+    assert message in str(info.value)
+    assert name in str(info.value)
+
+
+def test_password_in_a_url_is_not_echoed():
+    env = Env({"KEFU_DATABASE_URL": "postgres://kefu:hunter2@/kefu"})
+    with pytest.raises(SettingError) as info:
+        env.url("KEFU_DATABASE_URL", ("postgres",))
+    assert "hunter2" not in str(info.value)
+
+
+def test_the_template_documents_every_setting():
+    from kefu.config.env import SETTINGS
+
+    text = env_template()
+    for setting in SETTINGS:
+        assert f"#{setting.name}=" in text
+    assert text.count("REQUIRED in production") == 4
+
+
+def test_the_shipped_template_is_current():
+    from pathlib import Path
+
+    shipped = Path(__file__).resolve().parents[4] / "kefu.env.example"
+    assert shipped.read_text().strip() == env_template().strip(), (
+        "run: kefu check --env-template > kefu.env.example"
+    )

@@ -1,0 +1,47 @@
+"""Who may see which customer. Every path that loads customer data goes through here."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+from django.http import Http404
+
+from kefu.core.permissions import Role, has_perm, require_perm
+from kefu.customers.models import Customer
+
+
+def visible_customers(user: Any) -> QuerySet[Customer]:
+    """Customers ``user`` may see: all of them for staff with ``customers.view``, their own
+    record for a portal customer, none otherwise."""
+    if has_perm(user, "customers.view"):
+        return Customer.objects.all()
+    if (
+        user is not None
+        and getattr(user, "is_authenticated", False)
+        and user.is_active
+        and user.role == Role.CUSTOMER
+        and user.customer_id
+    ):
+        return Customer.objects.filter(pk=user.customer_id)
+    return Customer.objects.none()
+
+
+def access_customer(user: Any, pk: Any, *, perm: str = "customers.view") -> Customer:
+    """Load one customer for ``user`` or raise: 404 if they may not see it (so ids of other
+    people's records are not confirmed), 403 if they may see it but not do ``perm``."""
+    try:
+        pk = int(pk)
+    except (TypeError, ValueError):
+        raise Http404 from None
+    customer = (
+        visible_customers(user)
+        .select_related("vip_tier", "organization", "merged_into")
+        .filter(pk=pk)
+        .first()
+    )
+    if customer is None:
+        raise Http404
+    if perm != "customers.view" or user.role != Role.CUSTOMER:
+        require_perm(user, perm)
+    return customer

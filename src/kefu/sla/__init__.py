@@ -1,0 +1,1 @@
+"""SLA clocks and deadlines (business-time arithmetic)."""

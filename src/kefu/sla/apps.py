@@ -1,0 +1,13 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class SlaConfig(AppConfig):
+    name = "kefu.sla"
+    label = "sla"
+    verbose_name = _("SLA")
+
+    def ready(self) -> None:
+        from kefu.sla import setup
+
+        setup.register()

@@ -1,0 +1,114 @@
+"""Opening a work order at the desk (phone, walk-in, letter, …)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+
+from kefu.core.permissions import require_perm
+from kefu.core.validation import normalize_phone
+from kefu.customers.access import visible_customers
+from kefu.customers.models import ContactPoint
+from kefu.tickets import services
+from kefu.tickets.forms import NewTicketForm, TicketForm, custom_values
+from kefu.tickets.services.fields import resolve_type
+from kefu.tickets.views.common import staff, uploaded
+
+
+def _type_from(value: str | None):  # type: ignore[no-untyped-def]
+    if not value:
+        return None
+    try:
+        return resolve_type(value)
+    except ValidationError:
+        return None
+
+
+@login_required
+def create(request: HttpRequest) -> HttpResponse:
+    user = staff(request)
+    require_perm(user, "tickets.create")
+    data = request.POST if request.method == "POST" else None
+    initial = {"channel": request.GET.get("channel", "phone"), "assign_to_me": True}
+    customer = None
+    if request.GET.get("customer", "").isdigit():
+        customer = visible_customers(user).filter(pk=int(request.GET["customer"])).first()
+    elif request.GET.get("caller"):
+        # Caller identification: the hotline passes ?caller=<number>.
+        try:
+            number = normalize_phone(request.GET["caller"], allow_service_numbers=True)
+        except ValidationError:
+            number = ""
+        customer = (
+            visible_customers(user)
+            .filter(contacts__kind=ContactPoint.Kind.PHONE, contacts__normalized=number)
+            .first()
+            if number
+            else None
+        )
+        initial["contact_phone"] = request.GET["caller"]
+    if customer is not None:
+        initial["customer"] = customer.pk
+        initial["contact_name"] = customer.name
+    ticket_type = _type_from((data or request.GET).get("ticket_type"))
+    form = NewTicketForm(data, request.FILES or None, initial=initial, ticket_type=ticket_type)
+    if data is not None and form.is_valid():
+        cleaned = form.cleaned_data
+        try:
+            ticket = services.create_ticket(
+                actor=user,
+                title=cleaned["title"],
+                description=cleaned["description"],
+                ticket_type=cleaned["ticket_type"],
+                category=cleaned["category"] or None,
+                subject=cleaned["subject"],
+                channel=cleaned["channel"],
+                priority=cleaned["priority"],
+                severity=cleaned["severity"],
+                customer=cleaned["customer"],
+                contact_name=cleaned["contact_name"],
+                contact_phone=cleaned["contact_phone"],
+                contact_email=cleaned["contact_email"],
+                place=cleaned["place"],
+                area=cleaned["area"],
+                staff_concerned=cleaned["staff_concerned"],
+                sensitive=cleaned["sensitive"],
+                tags=form.tag_list(),
+                custom_fields=custom_values(form, form.custom_names),
+                assignee=user if cleaned["assign_to_me"] else None,
+                attachments=uploaded(request),
+            )
+        except (ValidationError, PermissionDenied) as exc:
+            if isinstance(exc, ValidationError) and hasattr(exc, "error_dict"):
+                for key in list(exc.error_dict):
+                    if key.startswith("custom_fields."):
+                        exc.error_dict[f"cf_{key.split('.', 1)[1]}"] = exc.error_dict.pop(key)
+                    elif key == "attachments":
+                        exc.error_dict["attachments"] = exc.error_dict.pop(key)
+                form.add_service_errors(exc)
+            else:
+                form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("Work order %(n)s opened.") % {"n": ticket.number})
+            return redirect("tickets:detail", number=ticket.number)
+    picked = (
+        visible_customers(user).filter(pk=form["customer"].value()).first()
+        if str(form["customer"].value() or "").isdigit()
+        else None
+    )
+    return render(request, "tickets/new.html", {"form": form, "customer": picked, "nav": "tickets"})
+
+
+@login_required
+def custom_fields(request: HttpRequest) -> HttpResponse:
+    """The chosen type's extra fields (swapped into the form when the type changes)."""
+    staff(request)
+    form = TicketForm(
+        ticket_type=_type_from(request.GET.get("ticket_type")),
+        prefix=request.GET.get("prefix") or None,
+    )
+    return render(request, "tickets/_custom_fields.html", {"form": form})
