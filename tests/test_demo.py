@@ -95,3 +95,29 @@ def test_the_demo_work_orders_cover_every_type_channel_and_state_with_timelines(
             assert last_status[pk] == status, pk
         else:
             assert status == Status.NEW, pk
+
+
+def test_the_demo_queues_have_waiting_customers_and_a_morning_of_presence(client):
+    from kefu.routing.models import Presence, PresenceChange, QueueItem, RoutingQueue
+
+    seed_demo()
+    assert set(RoutingQueue.objects.values_list("strategy", flat=True)) == {
+        "skills",
+        "least_loaded",
+        "round_robin",
+        "manual",
+    }
+    waiting = QueueItem.objects.filter(state="waiting")
+    assert set(waiting.values_list("kind", flat=True)) == {"call", "chat", "email", "callback"}
+    assert waiting.filter(bonus__gt=0).exists()  # VIPs among them
+    assert waiting.filter(not_before__isnull=False).count() == 1
+    assert not Presence.objects.filter(state="available").exists()  # nobody takes offers unseen
+    assert PresenceChange.objects.filter(state="break", reason="training").exists()
+    # a signed-out agent who signs in becomes available
+    agent = User.objects.get(username="agent01")
+    client.force_login(agent)
+    assert Presence.objects.get(user=agent).state == "available"
+    client.force_login(User.objects.get(username="supervisor"))
+    page = client.get("/queues/")
+    assert page.status_code == 200
+    assert "95598 热线" in page.content.decode()

@@ -35,6 +35,7 @@ def _mount() -> None:
     from kefu.accounts.api import router as accounts
     from kefu.core.api import router as audit
     from kefu.customers.api import router as customers
+    from kefu.routing.api import router as routing
     from kefu.sla.api import router as sla
     from kefu.tickets.api import router as tickets
 
@@ -43,6 +44,7 @@ def _mount() -> None:
     api.add_router("", audit)
     api.add_router("", tickets)
     api.add_router("", sla)
+    api.add_router("", routing)
 
 
 _mount()

@@ -146,6 +146,7 @@ INSTALLED_APPS = [
     "kefu.portal",
     "kefu.tickets",
     "kefu.sla",
+    "kefu.routing",
 ]
 
 MIDDLEWARE = [

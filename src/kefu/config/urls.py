@@ -10,6 +10,7 @@ urlpatterns = [
     path("customers/", include("kefu.customers.urls")),
     path("tickets/", include("kefu.tickets.urls")),
     path("sla/", include("kefu.sla.urls")),
+    path("queues/", include("kefu.routing.urls")),
     path("portal/", include("kefu.portal.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),

@@ -5,7 +5,7 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest
 
-from kefu.core.navigation import PORTAL_NAV, nav_for
+from kefu.core.navigation import PORTAL_NAV, nav_for, topbar_for
 from kefu.core.permissions import is_staff_user
 
 
@@ -15,6 +15,7 @@ def shell(request: HttpRequest) -> dict[str, Any]:
     match = getattr(request, "resolver_match", None)
     return {
         "kefu_nav": nav_for(user) if staff else [],
+        "kefu_topbar": topbar_for(user) if staff else [],
         "kefu_is_staff": staff,
         "kefu_nav_active": getattr(request, "nav_key", "") or (match.namespace if match else ""),
         "kefu_languages": settings.LANGUAGES,

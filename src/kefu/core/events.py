@@ -129,6 +129,41 @@ def record(
     )
 
 
+def record_many(
+    action: str,
+    objs_data: Iterable[tuple[models.Model, Mapping[str, Any]]],
+    *,
+    actor: User | None,
+) -> list[Event]:
+    """Append one event per object in a single INSERT (for batch work such as dispatching);
+    the same rules as :func:`record`."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError(f"record_many({action!r}) must run inside the changing transaction.")
+    origin = current_origin()
+    label = actor_label(actor)
+    if origin.via:
+        label = f"{label} ({origin.via})"
+    now = timezone.now()
+    rows = [
+        Event(
+            at=now,
+            actor=actor if actor is not None and actor.pk else None,
+            actor_label=label[:150],
+            action=action,
+            object_type=obj._meta.model_name or "",
+            object_id=obj.pk,
+            object_repr=str(obj)[:200],
+            changes={},
+            data=jsonable(dict(data)),
+            source=origin.source,
+            ip=origin.ip,
+            request_id=origin.request_id,
+        )
+        for obj, data in objs_data
+    ]
+    return Event.objects.bulk_create(rows)
+
+
 def history(object_type: str, object_id: int, limit: int = 200) -> list[Event]:
     """The newest events of one object."""
     return list(

@@ -52,6 +52,19 @@ def nav_for(user: Any) -> list[tuple[str, list[NavItem]]]:
     return result
 
 
+TOPBAR: list[tuple[str, Callable[[Any], bool]]] = []
+"""Templates shown in the staff top bar (e.g. the agent's presence), each with who sees it."""
+
+
+def register_topbar(template: str, visible: Callable[[Any], bool]) -> None:
+    if all(t != template for t, _v in TOPBAR):
+        TOPBAR.append((template, visible))
+
+
+def topbar_for(user: Any) -> list[str]:
+    return [template for template, visible in TOPBAR if visible(user)]
+
+
 PORTAL_NAV: list[tuple[int, str, Any, str]] = []  # (order, key, label, url name)
 
 

@@ -128,3 +128,26 @@ def vip_badge(tier: Any) -> str:
     return format_html(
         '<span class="kefu-vip" style="background: {}" title="VIP">{}</span>', tier.color, tier.name
     )
+
+
+@register.filter
+def duration_short(seconds: Any) -> str:
+    """Seconds as 45s, 12m 05s, or 3h 20m (negative and empty values show 0s)."""
+    try:
+        total = max(int(seconds), 0)
+    except (TypeError, ValueError):
+        total = 0
+    from django.utils.translation import gettext
+
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return gettext("%(h)dh %(m)02dm") % {"h": hours, "m": minutes}
+    if minutes:
+        return gettext("%(m)dm %(s)02ds") % {"m": minutes, "s": secs}
+    return gettext("%(s)ds") % {"s": secs}
+
+
+@register.filter
+def split(value: str) -> list[str]:
+    return str(value).split()

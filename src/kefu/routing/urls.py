@@ -1,0 +1,16 @@
+from django.urls import path
+
+from kefu.routing import views
+
+app_name = "routing"
+
+urlpatterns = [
+    path("", views.board, name="board"),
+    path("body/", views.board_body, name="board_body"),
+    path("presence/", views.set_presence, name="presence"),
+    path(
+        "items/<int:item_id>/<str:action>/",
+        views.act,
+        name="act",
+    ),
+]
