@@ -157,7 +157,9 @@ async def _load(
             return response.status == 201
 
     async def op_login(client: aiohttp.ClientSession, rng: random.Random) -> bool:
-        async with aiohttp.ClientSession(timeout=TIMEOUT) as fresh:
+        # a fresh visitor; unsafe=True keeps cookies from an IP-address host (127.0.0.1)
+        jar = aiohttp.CookieJar(unsafe=True)
+        async with aiohttp.ClientSession(timeout=TIMEOUT, cookie_jar=jar) as fresh:
             async with fresh.get(f"{url}/login/") as page:
                 text = await page.text()
             token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', text)

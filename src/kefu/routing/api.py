@@ -18,7 +18,7 @@ from kefu.core.api_base import Input, Out
 from kefu.core.permissions import AGENT_ROLES, has_perm, require_perm, require_staff
 from kefu.customers.models import Customer
 from kefu.routing import services
-from kefu.routing.models import AgentLoad, Presence, QueueItem, RoutingQueue
+from kefu.routing.models import AgentLoad, Presence, QueueItem
 from kefu.routing.views import _visible_queues
 
 router = Router(tags=["routing"])
@@ -170,7 +170,7 @@ class ItemIn(Input):
 def add_item(request: HttpRequest, payload: ItemIn) -> Status[Any]:
     user = _user(request)
     require_perm(user, "routing.enqueue")
-    queue = get_object_or_404(RoutingQueue, code=payload.queue)
+    queue = get_object_or_404(_visible_queues(user), code=payload.queue)
     customer = (
         get_object_or_404(Customer.objects.select_related("vip_tier"), pk=payload.customer)
         if payload.customer

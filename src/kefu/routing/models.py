@@ -268,10 +268,6 @@ class AgentLoad(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["user", "channel"], name="routing_load_unique"),
-            models.CheckConstraint(
-                condition=Q(active__lte=models.F("capacity")) | Q(active=0),
-                name="routing_load_within_capacity",
-            ),
         ]
 
     def __str__(self) -> str:

@@ -8,6 +8,7 @@ and an agent's capacity is taken by one conditional ``UPDATE … WHERE active < 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 from collections.abc import Iterable, Sequence
@@ -26,7 +27,12 @@ from kefu.accounts.models import AgentProfile, User
 from kefu.core import events
 from kefu.core.choices import WorkChannel
 from kefu.core.jobs import enqueue as enqueue_job
-from kefu.core.permissions import AGENT_ROLES, require_perm, require_perm_unless_system
+from kefu.core.permissions import (
+    AGENT_ROLES,
+    has_perm,
+    require_perm,
+    require_perm_unless_system,
+)
 from kefu.core.realtime import broadcast, user_group
 from kefu.routing import engine
 from kefu.routing.models import (
@@ -39,6 +45,7 @@ from kefu.routing.models import (
     RoutingQueue,
     Strategy,
 )
+from kefu.tickets.states import OPEN_STATES
 
 log = logging.getLogger(__name__)
 LIVE = (QueueItem.State.WAITING, QueueItem.State.OFFERED, QueueItem.State.ASSIGNED)
@@ -98,6 +105,8 @@ def set_presence(
         reason = ""
     if actor is not None and actor.pk != user.pk:
         require_perm(actor, "routing.supervise")
+    elif actor is not None and not has_perm(actor, "routing.supervise"):
+        require_perm(actor, "routing.work")
     if user.role not in AGENT_ROLES and user.role != "supervisor":
         raise ValidationError({"state": [_("Only agents take work from the queues.")]})
     presence = Presence.objects.select_for_update().filter(user=user).first() or presence_of(user)
@@ -126,7 +135,7 @@ def set_presence(
         for item in QueueItem.objects.select_for_update().filter(
             agent=user, state=QueueItem.State.OFFERED
         ):
-            _back_to_queue(item, actor, state)  # an offer nobody will answer goes to the next
+            _back_to_queue(item, actor, state, declined=False)  # nobody will answer it here
     if state == Presence.State.AVAILABLE:
         _dispatch_soon()
     return presence
@@ -325,6 +334,37 @@ def _dispatch_queue(queue: RoutingQueue, now: dt.datetime, limit: int) -> list[D
     return decisions
 
 
+def _without_closed_work_orders(items: list[QueueItem], now: dt.datetime) -> list[QueueItem]:
+    """Lock the work orders of the claimed items (skipping those being changed right now, whose
+    items wait for the next batch) and cancel items whose work order is closed already."""
+    ticket_ids = [i.ticket_id for i in items if i.ticket_id is not None]
+    if not ticket_ids:
+        return items
+    from kefu.tickets.models import Ticket
+
+    locked = {
+        pk: status
+        for pk, status in Ticket.objects.select_for_update(skip_locked=True)
+        .filter(pk__in=ticket_ids)
+        .values_list("pk", "status")
+    }
+    keep: list[QueueItem] = []
+    closed: list[QueueItem] = []
+    for item in items:
+        if item.ticket_id is None:
+            keep.append(item)
+        elif item.ticket_id in locked:
+            (keep if locked[item.ticket_id] in OPEN_STATES else closed).append(item)
+    if closed:
+        QueueItem.objects.filter(pk__in=[i.pk for i in closed]).update(
+            state=QueueItem.State.CANCELLED, finished_at=now
+        )
+        events.record_many(
+            "queue_item_finished", ((i, {"state": "cancelled"}) for i in closed), actor=None
+        )
+    return keep
+
+
 def _facts(queue: RoutingQueue, item: QueueItem) -> engine.Item:
     return engine.Item(
         id=item.pk,
@@ -357,14 +397,22 @@ def decide_batch(
     )
     if not items:
         return None
+    items = _without_closed_work_orders(items, now)
     plan: list[tuple[QueueItem, engine.Agent]] = []
+    reoffered: list[int] = []
     for item in items:
         pool = pools.get(item.overflowed)
         if pool is None:
             pool = pools[item.overflowed] = engine.Pool(
                 queue.strategy, _pool(queue, item.overflowed)
             )
-        agent = pool.choose(_facts(queue, item))
+        facts = _facts(queue, item)
+        agent = pool.choose(facts)
+        if agent is None and facts.declined_by:
+            # everyone who could take it has declined it: start the round again
+            agent = pool.choose(dataclasses.replace(facts, declined_by=frozenset()))
+            if agent is not None:
+                reoffered.append(item.pk)
         if agent is None:
             passed.add(item.pk)
             continue
@@ -374,15 +422,20 @@ def decide_batch(
         plan.append((item, agent))
     if not plan:
         return []
-    # The picture may be stale (other dispatchers, finished work): lock the loads in one fixed
-    # order, so dispatchers never deadlock, and grant only what really fits.
-    # The picture may be stale (other dispatchers, finished work): lock the agents' loads and
-    # grant only what really fits. Loads another dispatcher holds right now are skipped, not
-    # waited for; their items go to someone else in the next batch.
+    # The picture may be stale (other dispatchers, presence changes, finished work): lock the
+    # chosen agents' presence (still available?) and loads (still room?) and grant only what
+    # really holds. Rows someone else holds right now are skipped, never waited for, so a
+    # dispatcher cannot deadlock with another one or with a presence change; those items go to
+    # someone else in the next batch.
+    present = set(
+        Presence.objects.select_for_update(skip_locked=True)
+        .filter(pk__in={a.id for _i, a in plan}, state=Presence.State.AVAILABLE)
+        .values_list("pk", flat=True)
+    )
     loads = {
         (row.user_id, row.channel): row
         for row in AgentLoad.objects.select_for_update(skip_locked=True)
-        .filter(user_id__in={a.id for _i, a in plan}, channel__in={i.channel for i, _a in plan})
+        .filter(user_id__in=present, channel__in={i.channel for i, _a in plan})
         .order_by("user_id", "channel")
     }
     granted: list[tuple[QueueItem, engine.Agent]] = []
@@ -395,6 +448,8 @@ def decide_batch(
         granted.append((item, agent))
     if not granted:
         return []
+    if reoffered:
+        QueueItem.objects.filter(pk__in=reoffered).update(declined_by=[])
     rows = {id(r): r for r in (loads[(a.id, i.channel)] for i, a in granted)}.values()
     _update_by_id(AgentLoad, "active", {r.pk: r.active for r in rows})
     offered = queue.offer_timeout > 0
@@ -494,7 +549,18 @@ def _follow_assignment(item: QueueItem) -> None:
             set_presence(actor=None, user=agent, state=Presence.State.BUSY)
 
 
+def _lock_work_order_first(item: QueueItem) -> None:
+    """Work-order services lock the work order, then (in the ticket hook) its queue item;
+    routing actions that may assign the work order take the locks in that same order."""
+    ticket_id = QueueItem.objects.filter(pk=item.pk).values_list("ticket_id", flat=True).first()
+    if ticket_id is not None:
+        from kefu.tickets.models import Ticket
+
+        Ticket.objects.select_for_update().filter(pk=ticket_id).values_list("pk").first()
+
+
 def _lock_own(item: QueueItem, actor: User, state: str) -> QueueItem:
+    _lock_work_order_first(item)
     locked = QueueItem.objects.select_for_update().select_related("queue").get(pk=item.pk)
     if locked.agent_id != actor.pk or locked.state != state:
         raise ValidationError(
@@ -515,11 +581,16 @@ def accept(*, actor: User, item: QueueItem) -> QueueItem:
     return item
 
 
-def _back_to_queue(item: QueueItem, actor: User | None, reason: str) -> None:
+def _back_to_queue(
+    item: QueueItem, actor: User | None, reason: str, *, declined: bool = True
+) -> None:
+    """An offer comes back (declined, timed out, or the agent left): the next agent gets it.
+    Whoever declined or let it time out is not offered it again until everyone else has."""
     agent_id = item.agent_id
     assert agent_id is not None
     release_capacity(agent_id, item.channel)
-    item.declined_by = sorted({*item.declined_by, agent_id})
+    if declined:
+        item.declined_by = sorted({*item.declined_by, agent_id})
     item.state = QueueItem.State.WAITING
     item.agent = None
     item.offered_at = None
@@ -544,13 +615,22 @@ def finish(*, actor: User | None, item: QueueItem, cancelled: bool = False) -> Q
     """The agent is done with it (or it went elsewhere): free the capacity; after a call the
     agent has the queue's after-call work time."""
     item = QueueItem.objects.select_for_update().select_related("queue").get(pk=item.pk)
-    if actor is not None and actor.pk != item.agent_id:
-        require_perm(actor, "routing.supervise")
+    if actor is not None:
+        if item.ticket_id is not None:
+            raise ValidationError(
+                {"item": [_("A work order leaves the queue when it is resolved or reassigned.")]}
+            )
+        supervisor = has_perm(actor, "routing.supervise")
+        if not supervisor and (actor.pk != item.agent_id or item.state != QueueItem.State.ASSIGNED):
+            raise ValidationError({"item": [_("This item is not yours to finish.")]})
+        cancelled = cancelled or item.state != QueueItem.State.ASSIGNED
     if item.state not in LIVE:
         return item
     now = timezone.now()
     if item.agent_id is not None and item.state != QueueItem.State.WAITING:
         release_capacity(item.agent_id, item.channel)
+    if item.state == QueueItem.State.OFFERED and item.agent_id is not None:
+        broadcast(user_group(item.agent_id), {"type": "routing.withdrawn", "item": item.pk})
     was_assigned = item.state == QueueItem.State.ASSIGNED
     item.state = QueueItem.State.CANCELLED if cancelled else QueueItem.State.DONE
     item.finished_at = now
@@ -574,6 +654,7 @@ def finish(*, actor: User | None, item: QueueItem, cancelled: bool = False) -> Q
 def pick(*, actor: User, item: QueueItem) -> QueueItem:
     """An agent takes a waiting item from the list themselves (manual queues, or any queue)."""
     require_perm(actor, "routing.work")
+    _lock_work_order_first(item)
     claimed = (
         QueueItem.objects.select_for_update(skip_locked=True)
         .select_related("queue")
@@ -584,6 +665,8 @@ def pick(*, actor: User, item: QueueItem) -> QueueItem:
         raise ValidationError({"item": [_("Someone else has taken this item.")]})
     item = claimed
     teams = set(item.queue.teams.values_list("pk", flat=True))
+    if item.overflowed:
+        teams |= set(item.queue.overflow_teams.values_list("pk", flat=True))
     if teams and not teams & set(actor.memberships.values_list("team_id", flat=True)):
         raise PermissionDenied(_("This queue is served by other teams."))
     sync_capacity(actor)
@@ -599,14 +682,24 @@ def pick(*, actor: User, item: QueueItem) -> QueueItem:
 def reassign(*, actor: User, item: QueueItem, agent: User) -> QueueItem:
     """A supervisor gives an item to a chosen agent (within that agent's capacity)."""
     require_perm(actor, "routing.supervise")
+    _lock_work_order_first(item)
     item = QueueItem.objects.select_for_update().select_related("queue").get(pk=item.pk)
     if item.state not in LIVE:
         raise ValidationError({"item": [_("This item is finished.")]})
-    if item.agent_id == agent.pk and item.state == QueueItem.State.ASSIGNED:
+    if item.agent_id == agent.pk and item.state != QueueItem.State.WAITING:
+        if item.state == QueueItem.State.OFFERED:  # already holds its capacity: make it theirs
+            _assigned(item, actor, timezone.now())
         return item
     if agent.role not in AGENT_ROLES or not agent.is_active:
         raise ValidationError({"agent": [_("Items go to active agents.")]})
     sync_capacity(agent)
+    holders = {agent.pk} | ({item.agent_id} if item.agent_id is not None else set())
+    list(  # both agents' loads, in one order, so two reassignments cannot deadlock
+        AgentLoad.objects.select_for_update()
+        .filter(user_id__in=holders, channel=item.channel)
+        .order_by("user_id")
+        .values_list("pk")
+    )
     if not take_capacity(agent.pk, item.channel):
         raise ValidationError(
             {
@@ -651,11 +744,19 @@ def expire_offers(now: dt.datetime | None = None) -> int:
 def end_after_call_work(now: dt.datetime | None = None) -> int:
     now = now or timezone.now()
     ended = 0
-    for presence in Presence.objects.filter(
+    for user_id in Presence.objects.filter(
         state=Presence.State.AFTER_CALL, auto=True, until__lte=now
-    ).select_related("user"):
-        set_presence(actor=None, user=presence.user, state=Presence.State.AVAILABLE)
-        ended += 1
+    ).values_list("pk", flat=True):
+        with transaction.atomic():
+            presence = (
+                Presence.objects.select_for_update(skip_locked=True)
+                .select_related("user")
+                .filter(pk=user_id, state=Presence.State.AFTER_CALL, auto=True, until__lte=now)
+                .first()
+            )
+            if presence is not None:  # not changed by the agent meanwhile
+                set_presence(actor=None, user=presence.user, state=Presence.State.AVAILABLE)
+                ended += 1
     return ended
 
 
@@ -683,13 +784,16 @@ def tick(now: dt.datetime | None = None) -> list[Decision]:
 # --- work orders ----------------------------------------------------------------------------------
 
 
-DONE_ACTIONS = {"ticket_status_changed", "ticket_merged"}
+DONE_ACTIONS = {"ticket_status_changed", "ticket_merged", "ticket_merged_into"}
+ROUTED_ACTIONS = {"ticket_created", "ticket_assigned", "ticket_escalated", *DONE_ACTIONS}
 
 
 def on_ticket_event(ticket: Any, event: Any) -> None:
     """Ticket hook: new unassigned work orders join their queue; a work order assigned by hand
     or finished leaves it."""
     action = event.action
+    if action not in ROUTED_ACTIONS or not routing_active():
+        return  # a centre without queues pays nothing here
     if action == "ticket_created":
         if ticket.assignee_id is None and ticket.is_open:
             queue = queue_for_ticket(ticket)
@@ -706,13 +810,13 @@ def on_ticket_event(ticket: Any, event: Any) -> None:
                     arrived_at=ticket.created_at,
                 )
         return
-    if action not in ("ticket_assigned", "ticket_escalated") and action not in DONE_ACTIONS:
-        return
     item = QueueItem.objects.select_for_update().filter(ticket_id=ticket.pk, state__in=LIVE).first()
     if item is None:
         return
     if not ticket.is_open:
         finish(actor=None, item=item, cancelled=item.state != QueueItem.State.ASSIGNED)
+    elif action == "ticket_escalated":
+        finish(actor=None, item=item, cancelled=True)  # the second line takes it from here
     elif item.state == QueueItem.State.ASSIGNED and ticket.assignee_id != item.agent_id:
         finish(actor=None, item=item, cancelled=True)  # escalated, or handed to someone else
     elif ticket.assignee_id is not None and ticket.assignee_id != item.agent_id:

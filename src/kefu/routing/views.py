@@ -37,7 +37,9 @@ def _visible_queues(user: User) -> Any:
     if not has_perm(user, "routing.work"):
         raise PermissionDenied
     teams = list(user.memberships.values_list("team_id", flat=True))
-    return queues.filter(Q(teams__in=teams) | Q(teams__isnull=True)).distinct()
+    return queues.filter(
+        Q(teams__in=teams) | Q(overflow_teams__in=teams) | Q(teams__isnull=True)
+    ).distinct()
 
 
 @login_required

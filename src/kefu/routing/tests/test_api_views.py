@@ -1,5 +1,7 @@
 """The queues through the API and on the pages: who may see and do what, and bad input."""
 
+import datetime as dt
+
 import pytest
 from django.urls import reverse
 
@@ -122,3 +124,26 @@ def test_the_presence_switcher_changes_state_and_keeps_the_history(setup, client
         "available",  # signing in
         "break",
     ]
+
+
+def test_overflow_agents_can_answer_what_they_are_offered(setup):
+    from django.utils import timezone
+
+    helpers = make_team("二线")
+    helper = make_user(Role.AGENT_L2, username="h1", teams=[helpers])
+    q = setup["queue"]
+    q.overflow_after = 60
+    q.save()
+    q.overflow_teams.set([helpers])
+    services.set_presence(actor=helper, user=helper, state="available")
+    item = services.add_item(actor=None, queue=q, kind="chat", title="会话")
+    services.tick(timezone.now() + dt.timedelta(seconds=61))
+    item.refresh_from_db()
+    assert item.agent_id == helper.pk and item.state == "offered"
+    accepted = ApiClient(user=helper).post(f"routing/items/{item.pk}/accept", {})
+    assert accepted.status_code == 200 and accepted.json()["state"] == "assigned"
+    # an agent may only queue work into queues their teams serve
+    made = ApiClient(user=setup["outsider"]).post(
+        "routing/items", {"queue": "hotline", "kind": "call", "title": "x"}
+    )
+    assert made.status_code == 404

@@ -139,12 +139,56 @@ def test_a_declined_or_unanswered_offer_goes_to_the_next_agent(team, trio, setti
     assert AgentLoad.objects.get(user_id=first, channel="voice").active == 0
     services.expire_offers(timezone.now() + dt.timedelta(seconds=31))
     item = reload(item)
-    # both have now refused it: it waits for someone else
-    assert item.state == QueueItem.State.WAITING and sorted(item.declined_by) == sorted(
-        [trio[0].pk, trio[1].pk]
-    )
+    # both have now refused it: the round starts again with whoever was offered work longest ago
+    assert item.state == QueueItem.State.OFFERED and item.agent_id == first
+    assert item.declined_by == []
     with pytest.raises(ValidationError, match="no longer offered"):
-        services.accept(actor=trio[0], item=item)
+        services.accept(actor=trio[1], item=item)
+
+
+def test_agents_finish_only_their_own_assigned_calls(team, trio):
+    q = queue(team)
+    available(trio[0])
+    item = reload(call(q))
+    with pytest.raises(ValidationError, match="not yours"):
+        services.finish(actor=trio[0], item=item)  # still only offered
+    services.accept(actor=trio[0], item=item)
+    with pytest.raises(ValidationError, match="not yours"):
+        services.finish(actor=trio[1], item=item)
+    services.finish(actor=trio[0], item=item)
+    assert reload(item).state == QueueItem.State.DONE
+
+
+def test_work_orders_leave_the_queue_only_through_their_own_lifecycle(centre):
+    wo = RoutingQueue.objects.create(code="wo", name="工单", strategy="manual")
+    ticket = make_ticket(actor=centre["agent"], type_code="consultation")
+    ticket_item = QueueItem.objects.get(ticket=ticket, queue=wo)  # joined on creation
+    with pytest.raises(ValidationError, match="resolved or reassigned"):
+        services.finish(actor=centre["supervisor"], item=ticket_item)
+
+
+def test_a_merged_work_order_leaves_the_queue(centre):
+    from kefu.tickets.services import merge_tickets
+
+    q = RoutingQueue.objects.create(code="wo", name="工单", strategy="manual")
+    q.teams.set([centre["front"]])
+    duplicate = make_ticket(actor=centre["agent"], type_code="consultation", team=centre["front"])
+    kept = make_ticket(actor=centre["agent"], type_code="consultation", team=centre["front"])
+    item = QueueItem.objects.get(ticket=duplicate)
+    merge_tickets(actor=centre["agent"], source=duplicate, target=kept)
+    assert reload(item).state == QueueItem.State.CANCELLED
+    assert QueueItem.objects.get(ticket=kept).state == QueueItem.State.WAITING
+
+
+def test_a_supervisor_can_confirm_an_offer_for_the_agent_at_capacity(team, trio):
+    lead = make_user(Role.SUPERVISOR, username="lead2")
+    q = queue(team)
+    available(trio[0])
+    item = reload(call(q))
+    assert item.state == QueueItem.State.OFFERED  # the agent's only call slot is held by it
+    services.reassign(actor=lead, item=item, agent=trio[0])
+    assert reload(item).state == QueueItem.State.ASSIGNED
+    assert AgentLoad.objects.get(user=trio[0], channel="voice").active == 1
 
 
 def test_capacity_is_never_exceeded_and_after_call_work_follows_a_call(team, trio):
@@ -219,6 +263,7 @@ def test_breaks_need_a_reason_and_withdraw_open_offers(team, trio):
         services.set_presence(actor=trio[0], user=trio[0], state="break")
     services.set_presence(actor=trio[0], user=trio[0], state="break", reason="meal")
     assert reload(item).state == QueueItem.State.WAITING
+    assert reload(item).declined_by == []  # leaving is not declining
     assert AgentLoad.objects.get(user=trio[0], channel="voice").active == 0
     with pytest.raises(PermissionDenied):
         services.set_presence(actor=trio[1], user=trio[0], state="available")
