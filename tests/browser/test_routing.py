@@ -33,11 +33,13 @@ def test_an_offer_pops_up_and_the_agent_accepts_it(page, asgi_server, tmp_path):
         "() => /\\d+ 秒后超时/.test(document.querySelector('[data-testid=offer]').innerText)"
     )
     page.screenshot(path=str(tmp_path / "offer.png"))
+    page.goto(f"{asgi_server.url}/tickets/")  # another page: the open offer is shown there too
+    card.wait_for()
     page.click("[data-testid=offer-accept]")
     card.wait_for(state="detached")
     item.refresh_from_db()
     assert item.state == QueueItem.State.ASSIGNED and item.agent_id == agent.pk
-    page.reload()
+    page.goto(f"{asgi_server.url}/queues/")
     assert "来电" in page.locator("[data-testid=my-items]").inner_text()
     assert "忙碌" in page.locator("[data-testid=presence-state]").inner_text()  # on a call
 

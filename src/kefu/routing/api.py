@@ -18,7 +18,7 @@ from kefu.core.api_base import Input, Out
 from kefu.core.permissions import AGENT_ROLES, has_perm, require_perm, require_staff
 from kefu.customers.models import Customer
 from kefu.routing import services
-from kefu.routing.models import AgentLoad, Presence, QueueItem
+from kefu.routing.models import AgentLoad, Kind, Presence, QueueItem
 from kefu.routing.views import _visible_queues
 
 router = Router(tags=["routing"])
@@ -93,7 +93,9 @@ def list_queues(request: HttpRequest) -> list[dict[str, Any]]:
 class ItemOut(Out):
     id: int
     queue: str
+    queue_name: str
     kind: str
+    kind_label: str
     title: str
     state: str
     ticket: int | None
@@ -113,7 +115,9 @@ def _item_out(i: QueueItem) -> dict[str, Any]:
     return {
         "id": i.pk,
         "queue": i.queue.code,
+        "queue_name": i.queue.name,
         "kind": i.kind,
+        "kind_label": str(Kind(i.kind).label),
         "title": i.title,
         "state": i.state,
         "ticket": i.ticket_id,
@@ -136,7 +140,12 @@ class ItemsQuery(Schema):
     limit: int = Field(100, ge=1, le=500)
 
 
-@router.get("/routing/items", response=list[ItemOut], summary="Items, most urgent first")
+@router.get(
+    "/routing/items",
+    response=list[ItemOut],
+    summary="Items, most urgent first",
+    url_name="routing_items",
+)
 def list_items(request: HttpRequest, q: Query[ItemsQuery]) -> list[dict[str, Any]]:
     user = _user(request)
     items = QueueItem.objects.filter(queue__in=_visible_queues(user), state=q.state)

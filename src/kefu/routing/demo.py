@@ -12,6 +12,7 @@ from kefu.core.demo import DemoContext, seeder
 from kefu.routing import services
 from kefu.routing.models import (
     KIND_CHANNEL,
+    AgentLoad,
     Kind,
     Presence,
     PresenceChange,
@@ -50,6 +51,8 @@ WAITING = [
     (Kind.EMAIL, "邮件：小区计划停电时间询问", [], [], 18, False),
 ]
 
+CALL_TOPICS = ["停电报修", "电费查询", "电表故障", "业扩报装进度", "光伏并网咨询", "投诉处理进度"]
+
 MORNING = [
     # minutes after 08:00 → state, reason
     (0, "available", ""),
@@ -84,11 +87,11 @@ def seed_routing(ctx: DemoContext) -> None:
             queue.overflow_teams.set([second])
         queue.ticket_types.set([types[c] for c in type_codes if c in types])
         queues[code] = queue
-    _presence(ctx)
+    _presence(ctx, queues["hotline"])
     _waiting(ctx, queues)
 
 
-def _presence(ctx: DemoContext) -> None:
+def _presence(ctx: DemoContext, hotline: RoutingQueue) -> None:
     """Today's presence history of the agents. Right now they are busy, on a break or signed
     out, so the waiting customers stay on the board until someone signs in (and is available)."""
     agents: list[User] = ctx.data["agents"]
@@ -114,7 +117,23 @@ def _presence(ctx: DemoContext) -> None:
                 PresenceChange(user=agent, state=state, reason=reason, started_at=at, ended_at=end)
             )
         at, state, reason = history[-1]
-        Presence.objects.create(user=agent, state=state, reason=reason, since=at)
+        Presence.objects.create(
+            user=agent, state=state, reason=reason, since=at, auto=state == "busy"
+        )
+        if state == "busy":  # on a call right now
+            QueueItem.objects.create(
+                queue=hotline,
+                kind=Kind.CALL,
+                channel=KIND_CHANNEL[Kind.CALL].value,
+                title=f"通话中：{ctx.rng.choice(CALL_TOPICS)}",
+                arrived_at=at - dt.timedelta(seconds=40),
+                rank_at=at - dt.timedelta(seconds=40),
+                state=QueueItem.State.ASSIGNED,
+                agent=agent,
+                offered_at=at,
+                assigned_at=at,
+            )
+            AgentLoad.objects.filter(user=agent, channel="voice").update(active=1)
     PresenceChange.objects.bulk_create(rows)
 
 

@@ -836,7 +836,8 @@ def waiting_summary(queues: Iterable[RoutingQueue], now: dt.datetime) -> dict[in
     out: dict[int, dict[str, Any]] = {}
     for queue in queues:
         waiting = QueueItem.objects.filter(queue=queue, state=QueueItem.State.WAITING)
-        oldest = waiting.order_by("arrived_at").values_list("arrived_at", flat=True).first()
+        due = waiting.filter(Q(not_before__isnull=True) | Q(not_before__lte=now))
+        oldest = due.order_by("arrived_at").values_list("arrived_at", flat=True).first()
         out[queue.pk] = {
             "waiting": waiting.count(),
             "offered": QueueItem.objects.filter(queue=queue, state=QueueItem.State.OFFERED).count(),

@@ -79,6 +79,20 @@
     });
   }
 
+  // Offers made before this page opened (e.g. right at sign-in) are shown too.
+  function pending() {
+    fetch(widget.dataset.pendingUrl, { credentials: "same-origin", headers: { "Accept": "application/json" } })
+      .then(function (response) { return response.ok ? response.json() : []; })
+      .then(function (items) {
+        items.forEach(function (item) {
+          show({ item: item.id, title: item.title, queue: item.queue_name, kind_label: item.kind_label,
+                 expires_at: item.offer_expires_at, url: "" });
+        });
+      })
+      .catch(function () { /* the next push will bring new offers */ });
+  }
+  pending();
+
   document.addEventListener("kefu:push", function (event) {
     var payload = event.detail;
     if (payload.type === "routing.offer") { show(payload); }
