@@ -11,7 +11,7 @@ import datetime as dt
 import decimal
 import enum
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from django.db import models, transaction
@@ -83,6 +83,50 @@ def actor_label(actor: User | None) -> str:
     return actor.display_label
 
 
+def _require_transaction(action: str) -> None:
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError(
+            f"recording {action!r} must run inside the transaction that makes the change "
+            "(wrap the service in transaction.atomic)."
+        )
+
+
+def _builder(actor: User | None) -> Callable[..., Event]:
+    """Events by one actor in the current request or job: who and from where, filled in once."""
+    origin = current_origin()
+    label = actor_label(actor)
+    if origin.via:
+        label = f"{label} ({origin.via})"
+    by = actor if actor is not None and actor.pk else None
+
+    def build(
+        action: str,
+        *,
+        object_type: str,
+        object_id: int,
+        object_repr: str,
+        changes: Mapping[str, Any] | None,
+        data: Mapping[str, Any] | None,
+        at: dt.datetime,
+    ) -> Event:
+        return Event(
+            at=at,
+            actor=by,
+            actor_label=label[:150],
+            action=action,
+            object_type=object_type,
+            object_id=object_id,
+            object_repr=object_repr[:200],
+            changes=jsonable(dict(changes or {})),
+            data=jsonable(dict(data or {})),
+            source=origin.source,
+            ip=origin.ip,
+            request_id=origin.request_id,
+        )
+
+    return build
+
+
 def record(
     action: str,
     obj: models.Model | None = None,
@@ -98,35 +142,24 @@ def record(
     """Append an event. Must run inside the transaction that makes the change.
 
     ``at`` is only for imports of historical records; live changes take the current time."""
-    if not transaction.get_connection().in_atomic_block:
-        raise RuntimeError(
-            f"record({action!r}) must run inside the transaction that makes the change "
-            "(wrap the service in transaction.atomic)."
-        )
+    _require_transaction(action)
     if obj is not None:
         object_type = object_type or obj._meta.model_name
         object_id = object_id if object_id is not None else obj.pk
         object_repr = object_repr if object_repr is not None else str(obj)
     if object_type is None or object_id is None:
         raise ValueError("record() needs an object or object_type and object_id")
-    origin = current_origin()
-    label = actor_label(actor)
-    if origin.via:
-        label = f"{label} ({origin.via})"
-    return Event.objects.create(
-        at=at or timezone.now(),
-        actor=actor if actor is not None and actor.pk else None,
-        actor_label=label[:150],
-        action=action,
+    event = _builder(actor)(
+        action,
         object_type=object_type,
         object_id=object_id,
-        object_repr=(object_repr or "")[:200],
-        changes=jsonable(dict(changes or {})),
-        data=jsonable(dict(data or {})),
-        source=origin.source,
-        ip=origin.ip,
-        request_id=origin.request_id,
+        object_repr=object_repr or "",
+        changes=changes,
+        data=data,
+        at=at or timezone.now(),
     )
+    event.save(force_insert=True)
+    return event
 
 
 def record_many(
@@ -137,31 +170,21 @@ def record_many(
 ) -> list[Event]:
     """Append one event per object in a single INSERT (for batch work such as dispatching);
     the same rules as :func:`record`."""
-    if not transaction.get_connection().in_atomic_block:
-        raise RuntimeError(f"record_many({action!r}) must run inside the changing transaction.")
-    origin = current_origin()
-    label = actor_label(actor)
-    if origin.via:
-        label = f"{label} ({origin.via})"
+    _require_transaction(action)
+    build = _builder(actor)
     now = timezone.now()
-    rows = [
-        Event(
-            at=now,
-            actor=actor if actor is not None and actor.pk else None,
-            actor_label=label[:150],
-            action=action,
+    return Event.objects.bulk_create(
+        build(
+            action,
             object_type=obj._meta.model_name or "",
             object_id=obj.pk,
-            object_repr=str(obj)[:200],
-            changes={},
-            data=jsonable(dict(data)),
-            source=origin.source,
-            ip=origin.ip,
-            request_id=origin.request_id,
+            object_repr=str(obj),
+            changes=None,
+            data=data,
+            at=now,
         )
         for obj, data in objs_data
-    ]
-    return Event.objects.bulk_create(rows)
+    )
 
 
 def history(object_type: str, object_id: int, limit: int = 200) -> list[Event]:

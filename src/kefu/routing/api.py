@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Literal
 
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -18,8 +17,8 @@ from kefu.core.api_base import Input, Out
 from kefu.core.permissions import AGENT_ROLES, has_perm, require_perm, require_staff
 from kefu.customers.models import Customer
 from kefu.routing import services
-from kefu.routing.models import AgentLoad, Kind, Presence, QueueItem
-from kefu.routing.views import _visible_queues
+from kefu.routing.models import Kind, Presence, QueueItem
+from kefu.routing.selectors import agents_overview, visible_item, visible_queues
 
 router = Router(tags=["routing"])
 
@@ -74,7 +73,7 @@ class QueueOut(Out):
     "/routing/queues", response=list[QueueOut], summary="Queues I serve (all, for supervisors)"
 )
 def list_queues(request: HttpRequest) -> list[dict[str, Any]]:
-    queues = list(_visible_queues(_user(request)))
+    queues = list(visible_queues(_user(request)))
     summary = services.waiting_summary(queues, timezone.now())
     return [
         {
@@ -148,7 +147,7 @@ class ItemsQuery(Schema):
 )
 def list_items(request: HttpRequest, q: Query[ItemsQuery]) -> list[dict[str, Any]]:
     user = _user(request)
-    items = QueueItem.objects.filter(queue__in=_visible_queues(user), state=q.state)
+    items = QueueItem.objects.filter(queue__in=visible_queues(user), state=q.state)
     if q.queue:
         items = items.filter(queue__code=q.queue)
     if not has_perm(user, "routing.supervise") and q.state != "waiting":
@@ -179,7 +178,7 @@ class ItemIn(Input):
 def add_item(request: HttpRequest, payload: ItemIn) -> Status[Any]:
     user = _user(request)
     require_perm(user, "routing.enqueue")
-    queue = get_object_or_404(_visible_queues(user), code=payload.queue)
+    queue = get_object_or_404(visible_queues(user), code=payload.queue)
     customer = (
         get_object_or_404(Customer.objects.select_related("vip_tier"), pk=payload.customer)
         if payload.customer
@@ -219,20 +218,11 @@ def act(
     payload: ActionIn,
 ) -> dict[str, Any]:
     user = _user(request)
-    item = get_object_or_404(QueueItem.objects.filter(queue__in=_visible_queues(user)), pk=item_id)
-    if not has_perm(user, "routing.supervise") and item.agent_id not in (None, user.pk):
-        raise PermissionDenied
-    if action == "accept":
-        item = services.accept(actor=user, item=item)
-    elif action == "decline":
-        item = services.decline(actor=user, item=item, reason=payload.reason)
-    elif action == "pick":
-        item = services.pick(actor=user, item=item)
-    elif action == "finish":
-        item = services.finish(actor=user, item=item)
-    else:
+    item = visible_item(user, item_id)
+    agent = None
+    if action == "reassign":
         agent = get_object_or_404(User, pk=payload.agent or 0, role__in=AGENT_ROLES)
-        item = services.reassign(actor=user, item=item, agent=agent)
+    item = services.act(actor=user, item=item, action=action, reason=payload.reason, agent=agent)
     item.refresh_from_db()
     return _item_out(item)
 
@@ -251,23 +241,14 @@ class AgentOut(Out):
 )
 def list_agents(request: HttpRequest) -> list[dict[str, Any]]:
     require_perm(_user(request), "routing.supervise")
-    agents = list(
-        User.objects.filter(is_active=True, role__in=AGENT_ROLES).select_related("presence")
-    )
-    loads: dict[int, dict[str, list[int]]] = {}
-    for row in AgentLoad.objects.filter(user__in=agents):
-        loads.setdefault(row.user_id, {})[row.channel] = [row.active, row.capacity]
-    out = []
-    for a in agents:
-        p = getattr(a, "presence", None)
-        out.append(
-            {
-                "id": a.pk,
-                "name": a.display_label,
-                "state": p.state if p else "offline",
-                "reason": p.reason if p else "",
-                "since": p.since if p else None,
-                "load": loads.get(a.pk, {}),
-            }
-        )
-    return out
+    return [
+        {
+            "id": row["user"].pk,
+            "name": row["user"].display_label,
+            "state": row["state"],
+            "reason": row["reason"],
+            "since": row["since"],
+            "load": {channel: list(pair) for channel, pair in row["loads"].items()},
+        }
+        for row in agents_overview()
+    ]

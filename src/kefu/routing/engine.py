@@ -198,15 +198,16 @@ class Pool:
 
     def take(self, agent: Agent, channel: str, now: float) -> None:
         take(agent, channel, now)
-        self.version[agent.id] += 1
-        group = (agent.skills, agent.languages)
-        for (g, c), heap in self.heaps.items():
-            if g == group and agent.room(c) > 0:
-                heapq.heappush(heap, (self._key(agent, c), self.version[agent.id], agent.id))
+        self._moved(agent)
 
     def full(self, agent: Agent, channel: str) -> None:
         """The agent turned out to have no room on the channel after all."""
         agent.load[channel] = agent.capacity.get(channel, 0)
+        self._moved(agent)
+
+    def _moved(self, agent: Agent) -> None:
+        """The agent's key changed: older heap entries go stale, a fresh one goes in each heap
+        of their group where they still have room."""
         self.version[agent.id] += 1
         group = (agent.skills, agent.languages)
         for (g, c), heap in self.heaps.items():

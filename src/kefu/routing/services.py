@@ -11,14 +11,14 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
-from django.db.models import F, Q
+from django.db.models import Count, F, Min, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -717,6 +717,26 @@ def reassign(*, actor: User, item: QueueItem, agent: User) -> QueueItem:
     return item
 
 
+ACTIONS = ("accept", "decline", "pick", "finish", "reassign")
+
+
+def act(
+    *, actor: User, item: QueueItem, action: str, reason: str = "", agent: User | None = None
+) -> QueueItem:
+    """One action on an item by a person, as the pages and the API offer them."""
+    if action == "accept":
+        return accept(actor=actor, item=item)
+    if action == "decline":
+        return decline(actor=actor, item=item, reason=reason)
+    if action == "pick":
+        return pick(actor=actor, item=item)
+    if action == "finish":
+        return finish(actor=actor, item=item)
+    if action == "reassign" and agent is not None:
+        return reassign(actor=actor, item=item, agent=agent)
+    raise PermissionDenied
+
+
 # --- the periodic tick ----------------------------------------------------------------------------
 
 
@@ -832,15 +852,30 @@ def _dispatch_soon(queue_id: int | None = None) -> None:
     enqueue_job(dispatch_task, queue_id)
 
 
-def waiting_summary(queues: Iterable[RoutingQueue], now: dt.datetime) -> dict[int, dict[str, Any]]:
+def waiting_summary(queues: Sequence[RoutingQueue], now: dt.datetime) -> dict[int, dict[str, Any]]:
+    """Per queue: items waiting, offered, and the longest wait of those that can be served now
+    (callbacks booked for later do not count yet). One query for all queues."""
+    waiting = Q(state=QueueItem.State.WAITING)
+    due = waiting & (Q(not_before__isnull=True) | Q(not_before__lte=now))
+    rows: dict[int, Any] = {
+        row["queue"]: row
+        for row in QueueItem.objects.filter(
+            queue__in=queues, state__in=[QueueItem.State.WAITING, QueueItem.State.OFFERED]
+        )
+        .values("queue")
+        .annotate(
+            waiting=Count("id", filter=waiting),
+            offered=Count("id", filter=Q(state=QueueItem.State.OFFERED)),
+            oldest=Min("arrived_at", filter=due),
+        )
+    }
     out: dict[int, dict[str, Any]] = {}
     for queue in queues:
-        waiting = QueueItem.objects.filter(queue=queue, state=QueueItem.State.WAITING)
-        due = waiting.filter(Q(not_before__isnull=True) | Q(not_before__lte=now))
-        oldest = due.order_by("arrived_at").values_list("arrived_at", flat=True).first()
+        row = rows.get(queue.pk, {})
+        oldest = row.get("oldest")
         out[queue.pk] = {
-            "waiting": waiting.count(),
-            "offered": QueueItem.objects.filter(queue=queue, state=QueueItem.State.OFFERED).count(),
+            "waiting": row.get("waiting", 0),
+            "offered": row.get("offered", 0),
             "longest_wait": int((now - oldest).total_seconds()) if oldest else 0,
         }
     return out

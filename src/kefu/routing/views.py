@@ -7,8 +7,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Q
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -16,36 +15,24 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from kefu.accounts.models import User
-from kefu.core.permissions import AGENT_ROLES, has_perm
+from kefu.core.permissions import has_perm
 from kefu.routing import engine, services
 from kefu.routing.models import (
     STRATEGY_HELP,
-    AgentLoad,
     Presence,
     QueueItem,
     RoutingQueue,
 )
+from kefu.routing.selectors import agents_overview, visible_item, visible_queues
 from kefu.tickets.views.common import error_text, staff
 
 BOARD_ITEMS = 100
 
 
-def _visible_queues(user: User) -> Any:
-    queues = RoutingQueue.objects.filter(active=True).prefetch_related("teams")
-    if has_perm(user, "routing.supervise"):
-        return queues
-    if not has_perm(user, "routing.work"):
-        raise PermissionDenied
-    teams = list(user.memberships.values_list("team_id", flat=True))
-    return queues.filter(
-        Q(teams__in=teams) | Q(overflow_teams__in=teams) | Q(teams__isnull=True)
-    ).distinct()
-
-
 @login_required
 def board(request: HttpRequest) -> HttpResponse:
     user = staff(request)
-    queues = list(_visible_queues(user))
+    queues = list(visible_queues(user))
     return render(request, "routing/board.html", _board_context(user, queues) | {"nav": "routing"})
 
 
@@ -54,7 +41,7 @@ def board_body(request: HttpRequest) -> HttpResponse:
     """The board's live part, refreshed by HTMX."""
     user = staff(request)
     return render(
-        request, "routing/_board_body.html", _board_context(user, list(_visible_queues(user)))
+        request, "routing/_board_body.html", _board_context(user, list(visible_queues(user)))
     )
 
 
@@ -90,30 +77,7 @@ def _board_context(user: User, queues: list[RoutingQueue]) -> dict[str, Any]:
         "now": now,
     }
     if supervise:
-        agents = list(
-            User.objects.filter(is_active=True, role__in=AGENT_ROLES)
-            .select_related("presence")
-            .order_by("employee_no", "username")
-        )
-        loads: dict[int, dict[str, tuple[int, int]]] = {}
-        for row in AgentLoad.objects.filter(user__in=agents):
-            loads.setdefault(row.user_id, {})[row.channel] = (row.active, row.capacity)
-        rows = []
-        for agent in agents:
-            presence = getattr(agent, "presence", None)
-            state = presence.state if presence else Presence.State.OFFLINE
-            rows.append(
-                {
-                    "user": agent,
-                    "state": state,
-                    "state_label": Presence.State(state).label,
-                    "reason_label": Presence.Reason(presence.reason).label
-                    if presence and presence.reason
-                    else "",
-                    "since": presence.since if presence else None,
-                    "loads": loads.get(agent.pk, {}),
-                }
-            )
+        rows = agents_overview()
         context["agents"] = rows
         context["online"] = any(r["state"] != Presence.State.OFFLINE for r in rows)
         context["live_items"] = list(
@@ -147,34 +111,18 @@ def _back(request: HttpRequest) -> str:
     return target if target.startswith("/") and not target.startswith("//") else "/"
 
 
-def _item(request: HttpRequest, item_id: int) -> QueueItem:
-    user = staff(request)
-    queues = _visible_queues(user)
-    item = get_object_or_404(QueueItem.objects.filter(queue__in=queues), pk=item_id)
-    if not has_perm(user, "routing.supervise") and item.agent_id not in (None, user.pk):
-        raise PermissionDenied
-    return item
-
-
 @login_required
 @require_POST
 def act(request: HttpRequest, item_id: int, action: str) -> HttpResponse:
     user = staff(request)
-    item = _item(request, item_id)
+    item = visible_item(user, item_id)
+    agent = None
+    if action == "reassign":
+        agent = get_object_or_404(User, pk=request.POST.get("agent") or 0)
     try:
-        if action == "accept":
-            item = services.accept(actor=user, item=item)
-        elif action == "decline":
-            item = services.decline(actor=user, item=item, reason=request.POST.get("reason", ""))
-        elif action == "pick":
-            item = services.pick(actor=user, item=item)
-        elif action == "finish":
-            item = services.finish(actor=user, item=item)
-        elif action == "reassign":
-            agent = get_object_or_404(User, pk=request.POST.get("agent") or 0)
-            item = services.reassign(actor=user, item=item, agent=agent)
-        else:
-            raise PermissionDenied
+        item = services.act(
+            actor=user, item=item, action=action, reason=request.POST.get("reason", ""), agent=agent
+        )
     except ValidationError as exc:
         if request.headers.get("Accept", "").startswith("application/json"):
             return JsonResponse({"error": error_text(exc)}, status=409)

@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from kefu.core.durations import clock_parts
 from kefu.sla import clock
 from kefu.sla.china import statutory_holidays, statutory_workdays
 from kefu.sla.models import BusinessCalendar, CalendarDay
@@ -144,10 +145,5 @@ def format_working(seconds: int, day_seconds: int | None = None) -> str:
     elif seconds >= 86400 * 2:
         days, seconds = divmod(seconds, 86400)
         parts.append(ngettext("%(n)d day", "%(n)d days", days) % {"n": days})
-    hours, rest = divmod(seconds, 3600)
-    minutes = rest // 60
-    if hours:
-        parts.append(_("%(n)d h") % {"n": hours})
-    if minutes:
-        parts.append(_("%(n)d min") % {"n": minutes})
+    parts += clock_parts(seconds)
     return " ".join(parts[:2]) if parts else _("%(n)d min") % {"n": 0}

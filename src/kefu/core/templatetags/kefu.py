@@ -132,20 +132,17 @@ def vip_badge(tier: Any) -> str:
 
 @register.filter
 def duration_short(seconds: Any) -> str:
-    """Seconds as 45s, 12m 05s, or 3h 20m (negative and empty values show 0s)."""
+    """A waiting time to the second: "45 s", "12 min 5 s", "3 h 20 min"."""
+    from django.utils.translation import gettext
+
+    from kefu.core.durations import clock_parts
+
     try:
         total = max(int(seconds), 0)
     except (TypeError, ValueError):
         total = 0
-    from django.utils.translation import gettext
-
-    hours, rest = divmod(total, 3600)
-    minutes, secs = divmod(rest, 60)
-    if hours:
-        return gettext("%(h)dh %(m)02dm") % {"h": hours, "m": minutes}
-    if minutes:
-        return gettext("%(m)dm %(s)02ds") % {"m": minutes, "s": secs}
-    return gettext("%(s)ds") % {"s": secs}
+    parts = clock_parts(total, with_seconds=True)[:2]
+    return " ".join(parts) if parts else gettext("%(n)d s") % {"n": 0}
 
 
 @register.filter
