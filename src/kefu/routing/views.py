@@ -118,7 +118,8 @@ def act(request: HttpRequest, item_id: int, action: str) -> HttpResponse:
     item = visible_item(user, item_id)
     agent = None
     if action == "reassign":
-        agent = get_object_or_404(User, pk=request.POST.get("agent") or 0)
+        raw = request.POST.get("agent", "")
+        agent = get_object_or_404(User, pk=int(raw) if raw.isdigit() else 0)
     try:
         item = services.act(
             actor=user, item=item, action=action, reason=request.POST.get("reason", ""), agent=agent

@@ -147,3 +147,19 @@ def test_overflow_agents_can_answer_what_they_are_offered(setup):
         "routing/items", {"queue": "hotline", "kind": "call", "title": "x"}
     )
     assert made.status_code == 404
+
+
+def test_the_board_answers_bad_form_input_with_4xx_and_changes_nothing(setup, client):
+    item = services.add_item(actor=None, queue=setup["queue"], kind="chat", title="会话")
+    client.force_login(setup["lead"])
+    for agent in ("abc", "", "99999"):
+        response = client.post(reverse("routing:act", args=[item.pk, "reassign"]), {"agent": agent})
+        assert response.status_code == 404
+    assert client.post(reverse("routing:act", args=[item.pk, "explode"])).status_code == 403
+    assert client.post(reverse("routing:act", args=[424242, "accept"])).status_code == 404
+    item.refresh_from_db()
+    assert item.state == "waiting" and item.agent_id is None
+    client.force_login(setup["agent"])
+    response = client.post(reverse("routing:presence"), {"state": "dancing", "next": "/queues/"})
+    assert response.status_code == 302  # back to the page with the message
+    assert Presence.objects.get(user=setup["agent"]).state == "available"  # as signing in set it
