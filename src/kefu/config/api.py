@@ -35,7 +35,9 @@ def _mount() -> None:
     from kefu.accounts.api import router as accounts
     from kefu.core.api import router as audit
     from kefu.customers.api import router as customers
+    from kefu.kb.api import router as kb
     from kefu.routing.api import router as routing
+    from kefu.search.api import router as search
     from kefu.sla.api import router as sla
     from kefu.tickets.api import router as tickets
 
@@ -45,6 +47,8 @@ def _mount() -> None:
     api.add_router("", tickets)
     api.add_router("", sla)
     api.add_router("", routing)
+    api.add_router("", search)
+    api.add_router("", kb)
 
 
 _mount()

@@ -147,6 +147,8 @@ INSTALLED_APPS = [
     "kefu.tickets",
     "kefu.sla",
     "kefu.routing",
+    "kefu.search",
+    "kefu.kb",
 ]
 
 MIDDLEWARE = [

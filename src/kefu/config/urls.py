@@ -12,6 +12,8 @@ urlpatterns = [
     path("sla/", include("kefu.sla.urls")),
     path("queues/", include("kefu.routing.urls")),
     path("portal/", include("kefu.portal.urls")),
+    path("kb/", include("kefu.kb.urls")),
+    path("search/", include("kefu.search.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     re_path(r"^api/(?P<rest>.*)$", api_not_found),

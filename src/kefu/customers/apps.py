@@ -25,6 +25,9 @@ class CustomersConfig(AppConfig):
             ),
         )
         register_card(customer_card)
+        from kefu.customers import search
+
+        search.register()
         register_field_labels(
             {
                 "name": _("Name"),

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from kefu.accounts.views import password_change
+from kefu.kb import portal as help_centre
 from kefu.portal import views
 from kefu.tickets import portal as tickets
 
@@ -25,4 +26,11 @@ urlpatterns = [
     path("requests/<str:number>/", tickets.ticket_detail, name="ticket"),
     path("requests/<str:number>/reply/", tickets.ticket_reply, name="ticket_reply"),
     path("requests/<str:number>/confirm/", tickets.ticket_confirm, name="ticket_confirm"),
+    path("help/", help_centre.help_home, name="help"),
+    path("help/suggest/", help_centre.help_suggest, name="help_suggest"),
+    path("help/category/<int:category_id>/", help_centre.help_category, name="help_category"),
+    path("help/<int:article_id>/", help_centre.help_article, name="help_article"),
+    path("help/<int:article_id>/vote/", help_centre.help_vote, name="help_vote"),
+    path("help/<int:article_id>/suggested/", help_centre.help_suggested, name="help_suggested"),
+    path("help/outcome/<int:deflection_id>/", help_centre.help_outcome, name="help_outcome"),
 ]

@@ -117,6 +117,9 @@ def register() -> None:
 
     for perm, roles in PERMISSIONS:
         register_perm(perm, roles)
+    from kefu.tickets import search
+
+    search.register()
     _forget_options_on_change()
     SCOPES["tickets:read"] = _("Read work orders")
     SCOPES["tickets:write"] = _("Open, change, assign and answer work orders")

@@ -69,6 +69,19 @@
     });
   }
 
+  // Knowledge-base panel: put an article's link or text into the reply.
+  document.querySelectorAll("[data-insert-url]").forEach(function (button) {
+    button.addEventListener("click", function () {
+      if (!body) { return; }
+      fetch(button.dataset.insertUrl, { credentials: "same-origin" }).then(function (r) { return r.json(); }).then(function (data) {
+        if (!data.text) { window.alert(data.error || "?"); return; }
+        var start = body.selectionStart || body.value.length;
+        body.value = body.value.slice(0, start) + data.text + body.value.slice(start);
+        body.focus();
+      });
+    });
+  });
+
   // A reply accepted from a department lands in the reply box.
   if (body && !body.value) {
     fetch(page.dataset.draftUrl, { credentials: "same-origin" }).then(function (r) { return r.json(); }).then(function (data) {

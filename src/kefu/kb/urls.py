@@ -1,0 +1,21 @@
+from django.urls import path
+
+from kefu.kb import views
+
+app_name = "kb"
+
+urlpatterns = [
+    path("", views.article_list, name="list"),
+    path("new/", views.article_create, name="create"),
+    path("<int:article_id>/", views.article_detail, name="detail"),
+    path("<int:article_id>/edit/", views.article_edit, name="edit"),
+    path("<int:article_id>/status/", views.article_transition, name="transition"),
+    path("<int:article_id>/versions/<int:number>/", views.version_diff, name="diff"),
+    path("<int:article_id>/versions/<int:number>/restore/", views.version_restore, name="restore"),
+    path("<int:article_id>/files/", views.file_add, name="file_add"),
+    path("<int:article_id>/vote/", views.vote, name="vote"),
+    path("<int:article_id>/insert/", views.insert, name="insert"),
+    path("files/<int:file_id>/", views.file_download, name="file"),
+    path("files/<int:file_id>/remove/", views.file_remove, name="file_remove"),
+    path("from-ticket/<str:number>/", views.from_ticket, name="from_ticket"),
+]

@@ -1,0 +1,330 @@
+"""Keeping the index in step with the records, and answering searches.
+
+A change is indexed right after its transaction commits (see :func:`mark_changed`), so it is
+searchable at once; a one-minute job catches records changed by bulk updates that bypass the
+model signals, and ``kefu manage search_reindex`` rebuilds everything.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import threading
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models import Max, Q
+from django.utils import timezone
+
+from kefu.core import events
+from kefu.search import text
+from kefu.search.backends import Candidate, get_backend
+from kefu.search.models import SearchDoc, SynonymGroup
+from kefu.search.registry import SOURCES, source
+
+WINDOW = 2000  # candidates ranked per search
+RECENCY_BOOST = 0.5  # a brand-new record scores up to 1.5× an old one of equal relevance
+RECENCY_HALF_LIFE_DAYS = 90.0
+NUMBER_EXACT_BONUS = 5.0
+BATCH = 500
+FEW = 30  # fewer hits than this for all the words: add those for some of them
+
+
+# ---- indexing ---------------------------------------------------------------------------------
+
+_pending = threading.local()
+
+
+def mark_changed(kind: str, object_id: int) -> None:
+    """Re-index one record once the current transaction commits (at once outside one)."""
+    pending: set[tuple[str, int]] | None = getattr(_pending, "items", None)
+    if pending is None:
+        pending = _pending.items = set()
+    pending.add((kind, int(object_id)))
+    transaction.on_commit(flush_pending)
+
+
+def flush_pending() -> None:
+    pending: set[tuple[str, int]] = getattr(_pending, "items", None) or set()
+    if not pending:
+        return
+    _pending.items = set()
+    by_kind: dict[str, list[int]] = {}
+    for kind, object_id in pending:
+        by_kind.setdefault(kind, []).append(object_id)
+    for kind, ids in by_kind.items():
+        index(kind, ids)
+
+
+def index(kind: str, object_ids: Sequence[int]) -> int:
+    """Bring the index rows of ``object_ids`` up to date (removing those that no longer
+    exist); returns the characters of text indexed."""
+    src = source(kind)
+    size = 0
+    backend = get_backend()
+    synonyms()  # the segmenter must know the synonym words before it cuts documents
+    for start in range(0, len(object_ids), BATCH):
+        ids = list(object_ids[start : start + BATCH])
+        rows = src.build(ids)
+        with transaction.atomic():
+            backend.upsert(rows, timezone.now())
+            gone = set(ids) - {r.object_id for r in rows}
+            if gone:
+                backend.remove(kind, sorted(gone))
+        size += sum(r.analyzed.size for r in rows)
+    return size
+
+
+def reindex(kinds: Iterable[str] | None = None, *, clear: bool = False) -> dict[str, int]:
+    """Index every record of ``kinds`` (all by default); returns documents per kind."""
+    backend = get_backend()
+    if clear:
+        backend.clear()
+    counts: dict[str, int] = {}
+    for kind in kinds or list(SOURCES):
+        src = source(kind)
+        ids = list(src.all_ids()) if src.all_ids else []
+        for start in range(0, len(ids), BATCH * 4):
+            index(kind, ids[start : start + BATCH * 4])
+        counts[kind] = len(ids)
+    backend.refresh_stats()
+    return counts
+
+
+def catch_up() -> int:
+    """Index records changed since their kind's newest index row (bulk updates skip signals)."""
+    done = 0
+    for kind, src in SOURCES.items():
+        if src.changed_since is None:
+            continue
+        newest = SearchDoc.objects.filter(kind=kind).aggregate(m=Max("updated_at"))["m"]
+        if newest is None:
+            continue
+        ids = list(src.changed_since(newest))[:5000]
+        if ids:
+            index(kind, ids)
+            done += len(ids)
+    return done
+
+
+# ---- synonyms ---------------------------------------------------------------------------------
+
+SYNONYM_CACHE_KEY = "search:synonyms:v1"
+
+
+def synonyms() -> text.Synonyms:
+    groups = cache.get(SYNONYM_CACHE_KEY)
+    if groups is None:
+        groups = [g.word_list() for g in SynonymGroup.objects.all()]
+        cache.set(SYNONYM_CACHE_KEY, groups, 300)
+    result = text.Synonyms(groups)
+    text.add_words(result.words())
+    return result
+
+
+def save_synonyms(group: SynonymGroup | None, words: str, note: str, *, actor: Any) -> SynonymGroup:
+    from django.core.exceptions import ValidationError
+    from django.utils.translation import gettext as _
+
+    probe = SynonymGroup(words=words.strip(), note=note.strip())
+    listed = probe.word_list()
+    if len(listed) < 2:
+        raise ValidationError({"words": _("A synonym group needs at least two words.")})
+    if any(len(w) > 30 for w in listed):
+        raise ValidationError({"words": _("A word may have at most 30 characters.")})
+    with transaction.atomic():
+        if group is None:
+            group = SynonymGroup.objects.create(
+                words=" ".join(listed), note=probe.note, updated_by=actor
+            )
+            events.record("synonyms_added", group, actor=actor, data={"words": listed})
+        else:
+            before = group.word_list()
+            group.words, group.note = " ".join(listed), probe.note
+            group.updated_by, group.updated_at = actor, timezone.now()
+            group.save()
+            events.record(
+                "synonyms_changed", group, actor=actor, changes={"words": [before, listed]}
+            )
+        transaction.on_commit(lambda: cache.delete(SYNONYM_CACHE_KEY))
+    return group
+
+
+def delete_synonyms(group: SynonymGroup, *, actor: Any) -> None:
+    with transaction.atomic():
+        events.record("synonyms_deleted", group, actor=actor, data={"words": group.word_list()})
+        group.delete()
+        transaction.on_commit(lambda: cache.delete(SYNONYM_CACHE_KEY))
+
+
+# ---- searching --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Filters:
+    kinds: tuple[str, ...] = ()
+    status: str = ""
+    type_code: str = ""
+    team_id: int | None = None
+    since: dt.date | None = None
+    until: dt.date | None = None
+    public_only: bool = False
+
+    def q(self) -> Q:
+        q = Q()
+        if self.status:
+            q &= Q(status=self.status)
+        if self.type_code:
+            q &= Q(type_code=self.type_code)
+        if self.team_id:
+            q &= Q(team_id=self.team_id)
+        if self.since:
+            q &= Q(created_at__gte=_day_start(self.since))
+        if self.until:
+            q &= Q(created_at__lt=_day_start(self.until + dt.timedelta(days=1)))
+        if self.public_only:
+            q &= Q(is_public=True)
+        return q
+
+
+def _day_start(day: dt.date) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, dt.time()))
+
+
+@dataclass
+class Hit:
+    kind: str
+    object_id: int
+    title: str
+    url: str
+    score: float
+    status: str
+    updated_at: dt.datetime
+    title_pieces: list[tuple[str, bool]] = field(default_factory=list)
+    snippet: list[tuple[str, bool]] = field(default_factory=list)
+
+    @property
+    def kind_label(self) -> Any:
+        return SOURCES[self.kind].label
+
+
+@dataclass
+class Results:
+    query: text.Query
+    hits: list[Hit]
+    total: int
+    capped: bool  # more than WINDOW matched: the newest WINDOW were ranked
+    took_ms: float
+    broadened: bool = False  # nothing held every word: the hits hold some of them
+
+
+def access_q(user: Any, kinds: Sequence[str]) -> Q | None:
+    """What ``user`` may find among ``kinds``: each kind's own rule, combined. None means
+    everything (only when every kind says so)."""
+    parts: list[Q] = []
+    everything = True
+    for kind in kinds:
+        rule = SOURCES[kind].visible(user)
+        if rule is None:
+            parts.append(Q(kind=kind))
+        else:
+            everything = False
+            parts.append(Q(kind=kind) & rule)
+    if everything and set(kinds) == set(SOURCES):
+        return None
+    if not parts:
+        return Q(pk__in=[])
+    combined = parts[0]
+    for part in parts[1:]:
+        combined |= part
+    return combined
+
+
+def rank(candidates: Sequence[Candidate], now: dt.datetime) -> list[Candidate]:
+    """Relevance × (1 + boost × 2^(−age / half-life)): among equally good matches the recent
+    ones come first, but an old exact match still beats a new weak one."""
+
+    def score(c: Candidate) -> float:
+        age_days = max((now - c.updated_at).total_seconds(), 0.0) / 86400
+        return c.relevance * (1 + RECENCY_BOOST * math.pow(2, -age_days / RECENCY_HALF_LIFE_DAYS))
+
+    return sorted(candidates, key=lambda c: (-score(c), -c.id))
+
+
+def search(
+    user: Any,
+    q: str,
+    filters: Filters | None = None,
+    *,
+    limit: int = 20,
+    offset: int = 0,
+) -> Results:
+    """The records ``user`` may open that match ``q`` and ``filters``, best first."""
+    started = time.perf_counter()
+    filters = filters or Filters()
+    query = text.parse(q, synonyms())
+    kinds = [k for k in (filters.kinds or tuple(SOURCES)) if k in SOURCES]
+    if query.empty or not kinds:
+        return Results(query, [], 0, False, 0.0)
+    where = access_q(user, kinds)
+    where = filters.q() if where is None else where & filters.q()
+    backend = get_backend()
+    found = backend.candidates(query, where, window=WINDOW)
+    if query.numbers:
+        found = _exact_number_bonus(found, query)
+    ordered = rank(found, timezone.now())
+    broadened = False
+    if len(found) < FEW and len(query.groups) > 1:
+        # Few records hold every word: follow them with records holding some of the words.
+        seen = {c.id for c in found}
+        more = [
+            c
+            for c in backend.candidates(query, where, window=WINDOW, match_all=False)
+            if c.id not in seen
+        ]
+        broadened = not found and bool(more)
+        ordered += rank(more, timezone.now())
+        found = found + more
+    page = ordered[offset : offset + limit]
+    hits = _hits(user, page, query)
+    took = (time.perf_counter() - started) * 1000
+    return Results(query, hits, len(found), len(found) >= WINDOW, took, broadened)
+
+
+def _exact_number_bonus(found: list[Candidate], query: text.Query) -> list[Candidate]:
+    numbers = dict(
+        SearchDoc.objects.filter(id__in=[c.id for c in found[:WINDOW]]).values_list("id", "numbers")
+    )
+    out = []
+    for c in found:
+        have = set(numbers.get(c.id, "").split())
+        bonus = NUMBER_EXACT_BONUS * sum(1 for n in query.numbers if n in have)
+        out.append(Candidate(c.id, c.kind, c.object_id, c.updated_at, c.relevance + bonus))
+    return out
+
+
+def _hits(user: Any, page: Sequence[Candidate], query: text.Query) -> list[Hit]:
+    docs = {d.id: d for d in SearchDoc.objects.filter(id__in=[c.id for c in page])}
+    hits = []
+    for c in page:
+        doc = docs.get(c.id)
+        if doc is None:
+            continue
+        hits.append(
+            Hit(
+                kind=doc.kind,
+                object_id=doc.object_id,
+                title=doc.title,
+                url=SOURCES[doc.kind].url(user, doc),
+                score=round(c.relevance, 4),
+                status=doc.status,
+                updated_at=doc.updated_at,
+                title_pieces=text.snippet(doc.title, query.highlight, width=300),
+                snippet=text.snippet(doc.body, query.highlight, width=140),
+            )
+        )
+    return hits

@@ -1,0 +1,34 @@
+"""What search adds when Kefu starts: its permission, the search page in the menu and the top
+bar, and labels for the synonym events."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+
+from kefu.core.permissions import Perm, Role, is_staff_user
+from kefu.core.permissions import register as register_perm
+
+
+def register() -> None:
+    from kefu.core.labels import register_labels
+    from kefu.core.navigation import NavItem, register_nav, register_topbar
+
+    register_perm(Perm("search.synonyms", "admin", _("Edit search synonyms")), (Role.SUPERVISOR,))
+    register_labels(
+        {
+            "synonyms_added": _("added synonyms"),
+            "synonyms_changed": _("changed synonyms"),
+            "synonyms_deleted": _("deleted synonyms"),
+        }
+    )
+    register_nav(
+        NavItem(
+            "search", _("Search"), "search:search", "search", "work", order=5,
+            visible=is_staff_user,
+        ),
+        NavItem(
+            "synonyms", _("Search synonyms"), "search:synonyms", "signpost-split", "admin",
+            order=80, perm="search.synonyms",
+        ),
+    )  # fmt: skip
+    register_topbar("search/_topbar.html", is_staff_user)
