@@ -33,6 +33,7 @@ from bench._harness import (
     kefu,
     pg_drop,
     pg_recreate,
+    pg_url,
     production_env,
     say,
     setup_django,
@@ -153,11 +154,16 @@ def users() -> dict[str, Any]:
     from kefu.accounts.models import Membership, Team, User
     from kefu.core.permissions import Role
 
-    teams = [Team.objects.create(name=f"班组{i}", code=f"t{i}") for i in range(1, 11)]
-    admin = User.objects.create(username="bench-admin", role=Role.ADMIN, display_name="管理员")
-    agent = User.objects.create(username="bench-agent", role=Role.AGENT_L1, display_name="座席")
+    teams = [Team.objects.get_or_create(code=f"t{i}", defaults={"name": f"班组{i}"})[0]
+             for i in range(1, 11)]  # fmt: skip
+    admin = User.objects.get_or_create(
+        username="bench-admin", defaults={"role": Role.ADMIN, "display_name": "管理员"}
+    )[0]
+    agent = User.objects.get_or_create(
+        username="bench-agent", defaults={"role": Role.AGENT_L1, "display_name": "座席"}
+    )[0]
     for team in teams[:2]:
-        Membership.objects.create(user=agent, team=team)
+        Membership.objects.get_or_create(user=agent, team=team)
     return {"admin": admin, "agent": agent}
 
 
@@ -195,12 +201,12 @@ def run_queries(rounds: int) -> dict[str, Any]:
     }
 
 
-def one_backend(backend: str, scale: float, keep: bool) -> int:
+def one_backend(backend: str, scale: float, keep: bool, reuse: bool = False) -> int:
     n_tickets = max(10_000, int(1_000_000 * scale))
     n_articles = max(100, int(10_000 * scale))
     data_dir = Path(tempfile.mkdtemp(prefix=f"kefu-bench-search-{backend}-"))
     if backend == "postgresql":
-        url = pg_recreate(DATABASE)
+        url = pg_url(DATABASE) if reuse else pg_recreate(DATABASE)
         env = production_env(url, data_dir)
     else:
         env = {
@@ -210,8 +216,15 @@ def one_backend(backend: str, scale: float, keep: bool) -> int:
     try:
         kefu("migrate", env=env)
         setup_django(env)
-        say(f"  [{backend}] indexing {n_tickets:,} work orders and {n_articles:,} articles")
-        built = build_index(n_tickets, n_articles)
+        if reuse:
+            from kefu.search.models import SearchDoc
+
+            docs = SearchDoc.objects.count()
+            built = {"docs": docs, "mb": 0.0, "seconds": 1.0, "stats_s": 0.0}
+            say(f"  [{backend}] reusing the kept index of {docs:,} documents")
+        else:
+            say(f"  [{backend}] indexing {n_tickets:,} work orders and {n_articles:,} articles")
+            built = build_index(n_tickets, n_articles)
         rate = built["mb"] / built["seconds"]
         say(
             f"  [{backend}] index: {built['docs']:,} documents, {built['mb']:.0f} MB of text in "
@@ -239,7 +252,7 @@ def one_backend(backend: str, scale: float, keep: bool) -> int:
         )
         return 0
     finally:
-        if backend == "postgresql" and not keep:
+        if backend == "postgresql" and not (keep or reuse):
             from django.db import connections
 
             connections.close_all()
@@ -250,9 +263,12 @@ def main(scale: float, argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="kefu bench search")
     parser.add_argument("--backend", choices=["postgresql", "sqlite"], help="run one database only")
     parser.add_argument("--keep", action="store_true", help="keep the PostgreSQL database")
+    parser.add_argument(
+        "--reuse", action="store_true", help="query a database kept with --keep (PostgreSQL)"
+    )
     args = parser.parse_args(argv)
     if args.backend:
-        return one_backend(args.backend, scale, args.keep)
+        return one_backend(args.backend, scale, args.keep, args.reuse)
     say(
         f"kefu bench search: {max(10_000, int(1_000_000 * scale)):,} work orders + articles, PostgreSQL then SQLite"
     )

@@ -34,6 +34,7 @@ DOC_COLUMNS = (
     "indexed_at",
 )  # fmt: skip
 TITLE_WEIGHT = 4.0
+SQLITE_EPOCH = f"CAST(strftime('%%s', {TABLE}.updated_at) AS REAL)"
 NUM_MATCH = "SELECT rowid FROM search_num WHERE search_num MATCH %s"
 STATS_SQL = (
     "INSERT INTO search_termstat (term, docs) SELECT word, ndoc FROM ts_stat('SELECT tsv FROM "  # noqa: S608 - fixed table name
@@ -76,7 +77,7 @@ class Candidate:
     id: int
     kind: str
     object_id: int
-    updated_at: dt.datetime
+    updated: float  # seconds since the epoch (cheaper to fetch 2,000 of than datetimes)
     relevance: float
 
 
@@ -110,12 +111,6 @@ def compile_where(where: Q | None) -> tuple[str, list[Any]]:
     except EmptyResultSet:
         return "1=0", []
     return (sql or "1=1"), list(params)
-
-
-def _aware(value: Any) -> dt.datetime:
-    """SQLite hands back timestamps as text."""
-    when: dt.datetime = dt.datetime.fromisoformat(value) if isinstance(value, str) else value
-    return when if when.tzinfo is not None else when.replace(tzinfo=dt.UTC)
 
 
 def _fts_phrase(word: str) -> str:
@@ -213,7 +208,7 @@ class SqliteBackend:
                 num_sql = f" AND {TABLE}.id IN ({NUM_MATCH})"
                 params.append(nums)
             sql = (
-                f"SELECT {TABLE}.id, kind, object_id, updated_at, "  # noqa: S608
+                f"SELECT {TABLE}.id, kind, object_id, {SQLITE_EPOCH}, "  # noqa: S608
                 f"-bm25(search_fts, {TITLE_WEIGHT}, 1.0) FROM search_fts "
                 f"JOIN {TABLE} ON {TABLE}.id = search_fts.rowid "
                 f"WHERE search_fts MATCH %s AND ({where_sql}){num_sql} "
@@ -222,7 +217,7 @@ class SqliteBackend:
         elif nums:
             params = [nums, *where_params]
             sql = (
-                f"SELECT {TABLE}.id, kind, object_id, updated_at, 1.0 FROM search_num "  # noqa: S608
+                f"SELECT {TABLE}.id, kind, object_id, {SQLITE_EPOCH}, 1.0 FROM search_num "  # noqa: S608
                 f"JOIN {TABLE} ON {TABLE}.id = search_num.rowid "
                 f"WHERE search_num MATCH %s AND ({where_sql}) "
                 f"ORDER BY search_num.rowid DESC LIMIT %s"
@@ -232,7 +227,7 @@ class SqliteBackend:
         params.append(window)
         with connection.cursor() as cur:
             cur.execute(sql, params)
-            return [Candidate(r[0], r[1], r[2], _aware(r[3]), float(r[4])) for r in cur.fetchall()]
+            return [Candidate(r[0], r[1], r[2], float(r[3]), float(r[4])) for r in cur.fetchall()]
 
     def refresh_stats(self) -> int:
         with connection.cursor() as cur:
@@ -244,10 +239,13 @@ class PostgresBackend:
     """A ``tsv`` tsvector column (GIN) over the pre-cut words, titles weighted A; a trigram GIN
     index on ``numbers``. Ranking: for each query word, IDF (from :class:`TermStat`, refreshed
     by a job) × ``ts_rank`` with length normalisation (its term-frequency part saturates), summed.
-    The newest ``HOT`` rows are searched first; older ones only when those give too few."""
+    The newest 100,000 rows are searched first, then 400,000, then all, until a span gives
+    enough candidates: a common word over a million rows would otherwise rank them all."""
 
     name = "postgresql"
-    HOT = 100_000
+    SPANS = (100_000, 400_000)  # newest index rows searched first, then more, then all
+    ENOUGH = 500  # candidates that make a span enough
+    FEW = 20_000  # documents holding the rarest word below which spans are not worth it
 
     def upsert(self, rows: Sequence[DocRow], now: dt.datetime) -> None:
         if not rows:
@@ -283,15 +281,18 @@ class PostgresBackend:
     def _tsquery(words: Sequence[str]) -> str:
         return " | ".join("'" + w.replace("\\", "").replace("'", "''") + "'" for w in words)
 
-    def _idf(self, query: Query) -> list[float]:
+    def _stats(self, query: Query) -> tuple[list[float], int, int]:
+        """Each group's IDF, and at most how many rows can hold every group (the fewest
+        documents of any group; a group's count is the sum of its words')."""
         words = sorted({w for g in query.groups for w in g})
         stats = dict(TermStat.objects.filter(term__in=[*words, ""]).values_list("term", "docs"))
         total = max(stats.pop("", 0), 1)
-        idf = []
+        idf, most = [], total
         for group in query.groups:
             df = max((stats.get(w, 0) for w in group), default=0)
             idf.append(math.log(1 + (total - df + 0.5) / (df + 0.5)))
-        return idf
+            most = min(most, sum(stats.get(w, 0) for w in group))
+        return idf, most, total
 
     def candidates(
         self, query: Query, where: Q | None, *, window: int, match_all: bool = True
@@ -300,12 +301,15 @@ class PostgresBackend:
         conds: list[str] = [f"({where_sql})"]
         params: list[Any] = [*where_params]
         rank_sql, rank_params = "1.0", []
+        most = None  # numbers alone: no statistics, assume many
+        total = 1
         if query.groups:
+            idfs, most, total = self._stats(query)
             groups = ["(" + self._tsquery(g) + ")" for g in query.groups]
             conds.append("tsv @@ to_tsquery('simple', %s)")
             params.append((" & " if match_all else " | ").join(groups))
             parts = []
-            for group, idf in zip(groups, self._idf(query), strict=True):
+            for group, idf in zip(groups, idfs, strict=True):
                 parts.append(f"{idf:.6f} * ts_rank(tsv, to_tsquery('simple', %s), 1)")
                 rank_params.append(group)
             rank_sql = " + ".join(parts)
@@ -314,22 +318,33 @@ class PostgresBackend:
             params.append(f"%{number}%")
         if len(conds) == 1:
             return []
-        base = (
-            f"SELECT id, kind, object_id, updated_at, {rank_sql} FROM {TABLE} "  # noqa: S608
-            f"WHERE {' AND '.join(conds)}"
+        # The newest matching ids first (no ranking work yet), then the rank of those only.
+        inner = f"SELECT id FROM {TABLE} WHERE {' AND '.join(conds)}"  # noqa: S608
+        # A word in one row of twenty or more: walking the newest rows finds enough at once.
+        # Rarer: collect the matches from the GIN index, then sort ("id + 0" keeps the planner
+        # from walking the primary key and testing every row).
+        common = most is None or (match_all and most * 20 >= total)
+        order = "id DESC" if common else "id + 0 DESC"
+        outer = (
+            f"SELECT d.id, d.kind, d.object_id, extract(epoch from d.updated_at)::float8, {rank_sql} "  # noqa: S608
+            f"FROM {TABLE} d JOIN ({{inner}} ORDER BY {order} LIMIT %s) c ON c.id = d.id"
         )
         with connection.cursor() as cur:
             rows: list[Any] = []
             cur.execute(f"SELECT max(id) FROM {TABLE}")  # noqa: S608
             top = cur.fetchone()[0] or 0
-            if top > self.HOT * 2:
-                cur.execute(
-                    base + " AND id > %s ORDER BY id DESC LIMIT %s",
-                    [*rank_params, *params, top - self.HOT, window],
-                )
+            # Few matches at most: one plain query. Many: the newest rows first, widening.
+            spans = () if most is not None and match_all and most <= self.FEW else self.SPANS
+            for span in spans:
+                if top <= span * 2:
+                    continue
+                sql = outer.format(inner=inner + " AND id > %s::bigint")
+                cur.execute(sql, [*rank_params, *params, top - span, window])
                 rows = cur.fetchall()
-            if len(rows) < window:
-                cur.execute(base + " ORDER BY id DESC LIMIT %s", [*rank_params, *params, window])
+                if len(rows) >= min(window, self.ENOUGH):
+                    break
+            else:
+                cur.execute(outer.format(inner=inner), [*rank_params, *params, window])
                 rows = cur.fetchall()
         return [Candidate(r[0], r[1], r[2], r[3], float(r[4])) for r in rows]
 
@@ -341,7 +356,9 @@ class PostgresBackend:
             cur.execute(
                 f"INSERT INTO search_termstat (term, docs) SELECT '', count(*) FROM {TABLE}"  # noqa: S608
             )
-            return int(cur.rowcount or 0)
+            cur.execute(f"ANALYZE {TABLE}")  # the planner's word frequencies, for the same reason
+            cur.execute("SELECT count(*) FROM search_termstat")
+            return int(cur.fetchone()[0])
 
 
 _backend: Backend | None = None

@@ -40,7 +40,7 @@ class SearchForm(forms.Form):
         )
 
 
-class SynonymForm(forms.ModelForm[SynonymGroup]):
+class SynonymForm(forms.ModelForm):  # type: ignore[type-arg]  # generic only in the stubs
     class Meta:
         model = SynonymGroup
         fields = ["words", "note"]

@@ -82,10 +82,16 @@ def index(kind: str, object_ids: Sequence[int]) -> int:
 def reindex(kinds: Iterable[str] | None = None, *, clear: bool = False) -> dict[str, int]:
     """Index every record of ``kinds`` (all by default); returns documents per kind."""
     backend = get_backend()
-    if clear:
+    kinds = list(kinds or SOURCES)
+    if clear and set(kinds) == set(SOURCES):
         backend.clear()
+    elif clear:
+        for kind in kinds:
+            stale = list(SearchDoc.objects.filter(kind=kind).values_list("object_id", flat=True))
+            for start in range(0, len(stale), BATCH):
+                backend.remove(kind, stale[start : start + BATCH])
     counts: dict[str, int] = {}
-    for kind in kinds or list(SOURCES):
+    for kind in kinds:
         src = source(kind)
         ids = list(src.all_ids()) if src.all_ids else []
         for start in range(0, len(ids), BATCH * 4):
@@ -204,6 +210,7 @@ class Hit:
     score: float
     status: str
     updated_at: dt.datetime
+    is_public: bool = False
     title_pieces: list[tuple[str, bool]] = field(default_factory=list)
     snippet: list[tuple[str, bool]] = field(default_factory=list)
 
@@ -248,8 +255,10 @@ def rank(candidates: Sequence[Candidate], now: dt.datetime) -> list[Candidate]:
     """Relevance × (1 + boost × 2^(−age / half-life)): among equally good matches the recent
     ones come first, but an old exact match still beats a new weak one."""
 
+    stamp = now.timestamp()
+
     def score(c: Candidate) -> float:
-        age_days = max((now - c.updated_at).total_seconds(), 0.0) / 86400
+        age_days = max(stamp - c.updated, 0.0) / 86400
         return c.relevance * (1 + RECENCY_BOOST * math.pow(2, -age_days / RECENCY_HALF_LIFE_DAYS))
 
     return sorted(candidates, key=lambda c: (-score(c), -c.id))
@@ -303,7 +312,7 @@ def _exact_number_bonus(found: list[Candidate], query: text.Query) -> list[Candi
     for c in found:
         have = set(numbers.get(c.id, "").split())
         bonus = NUMBER_EXACT_BONUS * sum(1 for n in query.numbers if n in have)
-        out.append(Candidate(c.id, c.kind, c.object_id, c.updated_at, c.relevance + bonus))
+        out.append(Candidate(c.id, c.kind, c.object_id, c.updated, c.relevance + bonus))
     return out
 
 
@@ -323,6 +332,7 @@ def _hits(user: Any, page: Sequence[Candidate], query: text.Query) -> list[Hit]:
                 score=round(c.relevance, 4),
                 status=doc.status,
                 updated_at=doc.updated_at,
+                is_public=doc.is_public,
                 title_pieces=text.snippet(doc.title, query.highlight, width=300),
                 snippet=text.snippet(doc.body, query.highlight, width=140),
             )

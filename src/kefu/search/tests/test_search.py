@@ -221,3 +221,28 @@ def test_catch_up_indexes_records_changed_by_bulk_updates(world):
 def test_a_staff_member_without_customer_access_finds_no_customers(world):
     planner = make_user(Role.PLANNER)
     assert found(planner, "王小明") == []
+
+
+def test_search_and_the_work_order_access_rule_agree_for_every_role(world):
+    from kefu.tickets.access import visible_tickets
+
+    people = [world[k] for k in ("agent", "agent2", "outsider", "engineer", "liaison",
+                                 "supervisor", "admin", "portal", "other_portal")]  # fmt: skip
+    people.append(make_user(Role.QA))
+    people.append(make_user(Role.PLANNER))
+    for person in people:
+        expected = set(visible_tickets(person).values_list("pk", flat=True))
+        got = {i for k, i in found(person, "停电") if k == "ticket"}
+        assert got == expected, person.username
+
+
+def test_a_search_page_of_twenty_hits_takes_a_fixed_number_of_queries(
+    world, django_assert_max_num_queries
+):
+    for n in range(25):
+        make_ticket(actor=world["agent"], title=f"停电报修 {n}", contact_phone=f"1380000{n:04d}")
+    api = ApiClient(world["agent"])
+    api.get("search", {"q": "停电"})  # warm the caches
+    with django_assert_max_num_queries(10):
+        body = api.get("search", {"q": "停电 13800000", "limit": 20}).json()
+    assert len(body["hits"]) == 20
