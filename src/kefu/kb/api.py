@@ -40,7 +40,7 @@ class ArticleOut(Out):
     published_at: dt.datetime | None
 
 
-def _out(a: Article) -> dict[str, Any]:
+def _out(a: Article, user: Any) -> dict[str, Any]:
     return {
         "id": a.pk,
         "title": a.title,
@@ -57,7 +57,11 @@ def _out(a: Article) -> dict[str, Any]:
         "helpful": a.helpful,
         "not_helpful": a.not_helpful,
         "review_by": a.review_by,
-        "related_ids": [r.pk for r in a.related.all()],
+        "related_ids": sorted(
+            visible_articles(user)
+            .filter(pk__in=[r.pk for r in a.related.all()])
+            .values_list("pk", flat=True)
+        ),
         "created_at": a.created_at,
         "updated_at": a.updated_at,
         "published_at": a.published_at,
@@ -81,12 +85,12 @@ def list_articles(request: HttpRequest, f: Query[ArticleFilter]) -> list[dict[st
     if f.category:
         qs = qs.filter(category_id=f.category)
     qs = qs.prefetch_related("tags", "related").order_by("-updated_at")[: f.limit]
-    return [_out(a) for a in qs]
+    return [_out(a, request.user) for a in qs]
 
 
 @router.get("/kb/articles/{article_id}", response=ArticleOut, summary="One article")
 def get_article(request: HttpRequest, article_id: int) -> dict[str, Any]:
-    return _out(access_article(request.user, article_id))
+    return _out(access_article(request.user, article_id), request.user)
 
 
 class ArticleIn(Input):
@@ -108,7 +112,7 @@ class ArticleIn(Input):
 def create_article(request: HttpRequest, payload: ArticleIn) -> Status[Any]:
     require_perm(request.user, "kb.edit")
     article = services.create_article(payload.to_input(), actor=request.user)
-    return Status(201, _out(access_article(request.user, article.pk)))
+    return Status(201, _out(access_article(request.user, article.pk), request.user))
 
 
 @router.put(
@@ -117,7 +121,7 @@ def create_article(request: HttpRequest, payload: ArticleIn) -> Status[Any]:
 def update_article(request: HttpRequest, article_id: int, payload: ArticleIn) -> dict[str, Any]:
     article = access_article(request.user, article_id, perm="kb.edit")
     services.update_article(article, payload.to_input(), actor=request.user)
-    return _out(access_article(request.user, article_id))
+    return _out(access_article(request.user, article_id), request.user)
 
 
 class TransitionIn(Input):
@@ -133,4 +137,4 @@ class TransitionIn(Input):
 def transition(request: HttpRequest, article_id: int, payload: TransitionIn) -> dict[str, Any]:
     article = access_article(request.user, article_id)
     services.transition_article(article, payload.to, actor=request.user, reason=payload.reason)
-    return _out(access_article(request.user, article_id))
+    return _out(access_article(request.user, article_id), request.user)

@@ -73,9 +73,10 @@ def help_article(request: HttpRequest, article_id: int) -> HttpResponse:
         raise Http404
     services.count_view(article)
     deflection = None
-    if request.GET.get("d", "").isdigit() and request.user.is_authenticated:
+    marker = request.GET.get("d", "")
+    if marker.isascii() and marker.isdecimal() and request.user.is_authenticated:
         deflection = Deflection.objects.filter(
-            pk=int(request.GET["d"]), user_id=request.user.pk, article=article
+            pk=int(marker), user_id=request.user.pk, article=article
         ).first()
     return render(
         request,

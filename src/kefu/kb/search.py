@@ -68,7 +68,11 @@ def url(user: Any, doc: Any) -> str:
 
 
 def changed_since(when: dt.datetime) -> Iterable[int]:
-    return Article.objects.filter(updated_at__gt=when).values_list("pk", flat=True)
+    return (
+        Article.objects.filter(updated_at__gt=when)
+        .order_by("updated_at")
+        .values_list("pk", flat=True)
+    )
 
 
 def all_ids() -> Iterable[int]:

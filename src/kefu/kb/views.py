@@ -44,7 +44,7 @@ def article_list(request: HttpRequest) -> HttpResponse:
         articles = articles.filter(status=params["status"])
     if params.get("visibility") in Article.Visibility.values:
         articles = articles.filter(visibility=params["visibility"])
-    if params.get("category", "").isdigit():
+    if params.get("category", "").isdecimal() and params["category"].isascii():
         articles = articles.filter(category_id=int(params["category"]))
     if params.get("due") == "1":
         articles = articles.filter(review_by__lte=timezone.localdate())
@@ -268,6 +268,8 @@ def insert(request: HttpRequest, article_id: int) -> JsonResponse:
     """What the ticket page puts into a reply: the help-centre link, or the article's text."""
     require_perm(request.user, "tickets.reply")
     article = access_article(request.user, article_id)
+    if article.status != Article.Status.PUBLISHED:
+        return JsonResponse({"error": _("Only published articles go into replies.")}, status=400)
     if request.GET.get("mode") == "text":
         text = f"{article.title}\n\n{plain(article.body).strip()}\n"
     elif article.is_public:

@@ -3,8 +3,8 @@ tables beside the index rows) and a PostgreSQL one (a tsvector column with a GIN
 trigram index for numbers). ``KEFU_SEARCH_BACKEND`` may name another class with the same methods,
 for an external engine; see docs/dev/search.md for what such a class must do.
 
-Both backends return *candidates*: at most ``window`` matching rows, newest first, each with a
-relevance score of the BM25 family (term rarity × saturating term frequency × length
+Both backends return *candidates* and whether there may be more: at most ``window`` matching
+rows, newest first, each with a relevance score of the BM25 family (term rarity × saturating term frequency × length
 normalisation, titles weighted above bodies). The caller applies the recency boost and pages. The
 access filter is part of the same SQL statement, so a row the person may not open is never a
 candidate.
@@ -20,7 +20,7 @@ from typing import Any, Protocol
 
 from django.conf import settings
 from django.core.exceptions import EmptyResultSet, FullResultSet
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils.module_loading import import_string
 
@@ -77,7 +77,7 @@ class Candidate:
     id: int
     kind: str
     object_id: int
-    updated: float  # seconds since the epoch (cheaper to fetch 2,000 of than datetimes)
+    updated: float  # seconds since the epoch (cheaper to fetch a thousand of than datetimes)
     relevance: float
 
 
@@ -90,7 +90,7 @@ class Backend(Protocol):
 
     def candidates(
         self, query: Query, where: Q | None, *, window: int, match_all: bool = True
-    ) -> list[Candidate]: ...
+    ) -> tuple[list[Candidate], bool]: ...
 
     def refresh_stats(self) -> int: ...
 
@@ -194,7 +194,7 @@ class SqliteBackend:
 
     def candidates(
         self, query: Query, where: Q | None, *, window: int, match_all: bool = True
-    ) -> list[Candidate]:
+    ) -> tuple[list[Candidate], bool]:
         where_sql, where_params = compile_where(where)
         nums = " AND ".join(_fts_phrase(n) for n in query.numbers if len(n) >= 3)
         if query.groups:
@@ -223,11 +223,12 @@ class SqliteBackend:
                 f"ORDER BY search_num.rowid DESC LIMIT %s"
             )
         else:
-            return []
+            return [], False
         params.append(window)
         with connection.cursor() as cur:
             cur.execute(sql, params)
-            return [Candidate(r[0], r[1], r[2], float(r[3]), float(r[4])) for r in cur.fetchall()]
+            rows = [Candidate(r[0], r[1], r[2], float(r[3]), float(r[4])) for r in cur.fetchall()]
+        return rows, len(rows) >= window
 
     def refresh_stats(self) -> int:
         with connection.cursor() as cur:
@@ -296,7 +297,7 @@ class PostgresBackend:
 
     def candidates(
         self, query: Query, where: Q | None, *, window: int, match_all: bool = True
-    ) -> list[Candidate]:
+    ) -> tuple[list[Candidate], bool]:
         where_sql, where_params = compile_where(where)
         conds: list[str] = [f"({where_sql})"]
         params: list[Any] = [*where_params]
@@ -317,22 +318,28 @@ class PostgresBackend:
             conds.append("numbers LIKE %s")
             params.append(f"%{number}%")
         if len(conds) == 1:
-            return []
-        # The newest matching ids first (no ranking work yet), then the rank of those only.
-        inner = f"SELECT id FROM {TABLE} WHERE {' AND '.join(conds)}"  # noqa: S608
-        # A word in one row of twenty or more: walking the newest rows finds enough at once.
-        # Rarer: collect the matches from the GIN index, then sort ("id + 0" keeps the planner
-        # from walking the primary key and testing every row).
+            return [], False
+        # The newest matching rows first (no ranking work yet), then the rank of those only.
+        # A word in one row of twenty or more: walking the newest rows backwards finds enough
+        # at once. Rarer: collect the matches from the GIN index and sort them — the planner
+        # tends to walk the primary key and test every row instead, so it is told not to.
         common = most is None or (match_all and most * 20 >= total)
-        order = "id DESC" if common else "id + 0 DESC"
-        outer = (
-            f"SELECT d.id, d.kind, d.object_id, extract(epoch from d.updated_at)::float8, {rank_sql} "  # noqa: S608
-            f"FROM {TABLE} d JOIN ({{inner}} ORDER BY {order} LIMIT %s) c ON c.id = d.id"
+        inner = (
+            f"SELECT id, kind, object_id, updated_at, tsv FROM {TABLE} "  # noqa: S608
+            f"WHERE {' AND '.join(conds)}"
         )
-        with connection.cursor() as cur:
+        outer = (
+            "SELECT id, kind, object_id, extract(epoch from updated_at)::float8, "  # noqa: S608
+            f"{rank_sql} FROM ({{inner}} ORDER BY id DESC LIMIT %s) c"
+        )
+        with transaction.atomic(), connection.cursor() as cur:
             rows: list[Any] = []
+            more = False
             cur.execute(f"SELECT max(id) FROM {TABLE}")  # noqa: S608
             top = cur.fetchone()[0] or 0
+            if not common:
+                cur.execute("SET LOCAL enable_indexscan = off")
+                cur.execute("SET LOCAL max_parallel_workers_per_gather = 0")
             # Few matches at most: one plain query. Many: the newest rows first, widening.
             spans = () if most is not None and match_all and most <= self.FEW else self.SPANS
             for span in spans:
@@ -342,11 +349,16 @@ class PostgresBackend:
                 cur.execute(sql, [*rank_params, *params, top - span, window])
                 rows = cur.fetchall()
                 if len(rows) >= min(window, self.ENOUGH):
+                    more = True  # older rows were not looked at: say the list is partial
                     break
             else:
                 cur.execute(outer.format(inner=inner), [*rank_params, *params, window])
                 rows = cur.fetchall()
-        return [Candidate(r[0], r[1], r[2], r[3], float(r[4])) for r in rows]
+            if not common:
+                cur.execute("RESET enable_indexscan")
+                cur.execute("RESET max_parallel_workers_per_gather")
+        found = [Candidate(r[0], r[1], r[2], r[3], float(r[4])) for r in rows]
+        return found, more or len(found) >= window
 
     def refresh_stats(self) -> int:
         """Recount documents per word (ts_stat over the whole index) and the document total."""

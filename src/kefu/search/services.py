@@ -8,6 +8,7 @@ model signals, and ``kefu manage search_reindex`` rebuilds everything.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import math
 import threading
 import time
@@ -16,17 +17,20 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.cache import cache
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 
 from kefu.core import events
+from kefu.core.jobs import enqueue
 from kefu.search import text
 from kefu.search.backends import Candidate, get_backend
 from kefu.search.models import SearchDoc, SynonymGroup
 from kefu.search.registry import SOURCES, source
 
-WINDOW = 2000  # candidates ranked per search
+logger = logging.getLogger(__name__)
+
+WINDOW = 1000  # candidates ranked per search
 RECENCY_BOOST = 0.5  # a brand-new record scores up to 1.5× an old one of equal relevance
 RECENCY_HALF_LIFE_DAYS = 90.0
 NUMBER_EXACT_BONUS = 5.0
@@ -49,6 +53,8 @@ def mark_changed(kind: str, object_id: int) -> None:
 
 
 def flush_pending() -> None:
+    """Index what changed. A failure here must not fail the request whose change is already
+    committed: it is logged, and the catch-up job indexes the records a minute later."""
     pending: set[tuple[str, int]] = getattr(_pending, "items", None) or set()
     if not pending:
         return
@@ -57,7 +63,12 @@ def flush_pending() -> None:
     for kind, object_id in pending:
         by_kind.setdefault(kind, []).append(object_id)
     for kind, ids in by_kind.items():
-        index(kind, ids)
+        try:
+            index(kind, ids)
+        except DatabaseError:
+            logger.exception(
+                "search: indexing %s %s failed; the catch-up job will retry", kind, ids
+            )
 
 
 def index(kind: str, object_ids: Sequence[int]) -> int:
@@ -101,19 +112,29 @@ def reindex(kinds: Iterable[str] | None = None, *, clear: bool = False) -> dict[
     return counts
 
 
+CATCH_UP_KEY = "search:catch-up:{}"
+CATCH_UP_OVERLAP = dt.timedelta(minutes=2)
+
+
 def catch_up() -> int:
-    """Index records changed since their kind's newest index row (bulk updates skip signals)."""
+    """Index records changed since this job last ran (bulk updates skip the save signals).
+    Each run looks back a little further than the last one finished, so a record saved while
+    it ran is not missed; indexing a record twice is harmless."""
     done = 0
+    started = timezone.now()
     for kind, src in SOURCES.items():
         if src.changed_since is None:
             continue
-        newest = SearchDoc.objects.filter(kind=kind).aggregate(m=Max("updated_at"))["m"]
-        if newest is None:
-            continue
-        ids = list(src.changed_since(newest))[:5000]
-        if ids:
-            index(kind, ids)
-            done += len(ids)
+        key = CATCH_UP_KEY.format(kind)
+        since = cache.get(key)
+        if since is None:  # first run in this cache: the newest index row is a fair start
+            since = SearchDoc.objects.filter(kind=kind).aggregate(m=Max("updated_at"))["m"]
+        if since is not None:
+            ids = list(src.changed_since(since - CATCH_UP_OVERLAP))[:5000]
+            if ids:
+                index(kind, ids)
+                done += len(ids)
+        cache.set(key, started, None)
     return done
 
 
@@ -142,6 +163,10 @@ def save_synonyms(group: SynonymGroup | None, words: str, note: str, *, actor: A
         raise ValidationError({"words": _("A synonym group needs at least two words.")})
     if any(len(w) > 30 for w in listed):
         raise ValidationError({"words": _("A word may have at most 30 characters.")})
+    if any(not text.is_word(w) for w in listed):
+        raise ValidationError(
+            {"words": _("Use single words of letters or digits (no spaces, hyphens or 的/了).")}
+        )
     with transaction.atomic():
         if group is None:
             group = SynonymGroup.objects.create(
@@ -157,7 +182,30 @@ def save_synonyms(group: SynonymGroup | None, words: str, note: str, *, actor: A
                 "synonyms_changed", group, actor=actor, changes={"words": [before, listed]}
             )
         transaction.on_commit(lambda: cache.delete(SYNONYM_CACHE_KEY))
+        enqueue(_reindex_words_task(), listed)
     return group
+
+
+def _reindex_words_task() -> Any:
+    from kefu.search.tasks import reindex_words_task
+
+    return reindex_words_task
+
+
+def reindex_containing(words: Sequence[str]) -> int:
+    """Re-cut the records that hold ``words``: a word the segmenter has just learnt (from a
+    synonym group) was split differently when they were indexed."""
+    synonyms()
+    done = 0
+    for kind in SOURCES:
+        match = Q()
+        for word in words:
+            match |= Q(title__icontains=word) | Q(body__icontains=word)
+        ids = list(SearchDoc.objects.filter(match, kind=kind).values_list("object_id", flat=True))
+        if ids:
+            index(kind, ids)
+            done += len(ids)
+    return done
 
 
 def delete_synonyms(group: SynonymGroup, *, actor: Any) -> None:
@@ -191,14 +239,18 @@ class Filters:
         if self.since:
             q &= Q(created_at__gte=_day_start(self.since))
         if self.until:
-            q &= Q(created_at__lt=_day_start(self.until + dt.timedelta(days=1)))
+            q &= Q(created_at__lt=_day_start(min(self.until, LATEST) + dt.timedelta(days=1)))
         if self.public_only:
             q &= Q(is_public=True)
         return q
 
 
 def _day_start(day: dt.date) -> dt.datetime:
+    day = min(max(day, EARLIEST), LATEST)
     return timezone.make_aware(dt.datetime.combine(day, dt.time()))
+
+
+EARLIEST, LATEST = dt.date(1970, 1, 1), dt.date(2999, 12, 30)
 
 
 @dataclass
@@ -224,7 +276,7 @@ class Results:
     query: text.Query
     hits: list[Hit]
     total: int
-    capped: bool  # more than WINDOW matched: the newest WINDOW were ranked
+    capped: bool  # more may match than were ranked (the newest were)
     took_ms: float
     broadened: bool = False  # nothing held every word: the hits hold some of them
 
@@ -282,7 +334,7 @@ def search(
     where = access_q(user, kinds)
     where = filters.q() if where is None else where & filters.q()
     backend = get_backend()
-    found = backend.candidates(query, where, window=WINDOW)
+    found, capped = backend.candidates(query, where, window=WINDOW)
     if query.numbers:
         found = _exact_number_bonus(found, query)
     ordered = rank(found, timezone.now())
@@ -290,18 +342,15 @@ def search(
     if len(found) < FEW and len(query.groups) > 1:
         # Few records hold every word: follow them with records holding some of the words.
         seen = {c.id for c in found}
-        more = [
-            c
-            for c in backend.candidates(query, where, window=WINDOW, match_all=False)
-            if c.id not in seen
-        ]
+        some, _partial = backend.candidates(query, where, window=WINDOW, match_all=False)
+        more = [c for c in some if c.id not in seen]
         broadened = not found and bool(more)
         ordered += rank(more, timezone.now())
         found = found + more
     page = ordered[offset : offset + limit]
     hits = _hits(user, page, query)
     took = (time.perf_counter() - started) * 1000
-    return Results(query, hits, len(found), len(found) >= WINDOW, took, broadened)
+    return Results(query, hits, len(found), capped, took, broadened)
 
 
 def _exact_number_bonus(found: list[Candidate], query: text.Query) -> list[Candidate]:

@@ -23,3 +23,11 @@ def refresh_stats_task() -> int:
     from kefu.search.backends import get_backend
 
     return get_backend().refresh_stats()
+
+
+@shared_task(name="kefu.search.reindex_words")
+def reindex_words_task(words: list[str]) -> int:
+    """Re-index the records holding newly learnt synonym words."""
+    from kefu.search.services import reindex_containing
+
+    return reindex_containing(words)

@@ -45,6 +45,12 @@ def normalize(text: str) -> str:
     return text.lower()
 
 
+def is_word(word: str) -> bool:
+    """One word as the index keeps it: letters and digits only, and not a stopword."""
+    folded = normalize(word)
+    return bool(_ALNUM.fullmatch(folded)) and folded not in STOPWORDS
+
+
 def is_number(token: str) -> bool:
     """An ASCII token with four or more digits (account, phone or work-order number)."""
     if len(token) < NUMBER_MIN_DIGITS or not token.isascii():

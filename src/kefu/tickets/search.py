@@ -5,6 +5,7 @@ which (the same rules as :mod:`kefu.tickets.access`, over the index columns), an
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -36,7 +37,7 @@ def build(ids: Sequence[int]) -> list[DocRow]:
     rows = []
     for t in tickets:
         body = "\n".join([t.description, *(m.body for m in t.public_messages)])[:BODY_CHARS]
-        extra = [t.number, t.contact_phone]
+        extra = [t.number, re.sub(r"\D", "", t.contact_phone)]
         rows.append(
             DocRow(
                 kind="ticket",
@@ -110,7 +111,20 @@ def _message_saved(sender: Any, instance: Message, **kwargs: Any) -> None:
         mark_changed("ticket", instance.ticket_id)
 
 
+def _merge_tickets(source: Any, target: Any, actor: Any) -> int:
+    """A customer merge moves work orders in bulk: move them here and re-index them, since the
+    index's customer column decides which portal user finds them."""
+    ids = list(Ticket.objects.filter(customer=source).values_list("pk", flat=True))
+    count = Ticket.objects.filter(pk__in=ids).update(customer=target)
+    for pk in ids:
+        mark_changed("ticket", pk)
+    return count
+
+
 def register() -> None:
+    from kefu.customers.services import register_merge_handler
+
+    register_merge_handler("tickets.ticket", _merge_tickets)
     register_source(
         Source(
             kind="ticket",

@@ -278,7 +278,7 @@ def test_api_writes_and_moves_articles_with_clear_errors(kb):
     bad = api.post("kb/articles", {"title": "", "body": "x", "category_id": 999})
     assert bad.status_code == 422
     missing = api.post("kb/articles", {"title": "t", "body": "x", "category_id": 999})
-    assert missing.status_code == 422 and "Choose a category." in missing.content.decode()
+    assert missing.status_code == 422 and "请选择分类。" in missing.content.decode()
     assert Article.objects.count() == 1
 
 

@@ -73,6 +73,7 @@
   document.querySelectorAll("[data-insert-url]").forEach(function (button) {
     button.addEventListener("click", function () {
       if (!body) { return; }
+      if (button.dataset.confirm && !window.confirm(button.dataset.confirm)) { return; }
       fetch(button.dataset.insertUrl, { credentials: "same-origin" }).then(function (r) { return r.json(); }).then(function (data) {
         if (!data.text) { window.alert(data.error || "?"); return; }
         var start = body.selectionStart || body.value.length;
