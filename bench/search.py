@@ -20,6 +20,7 @@ import argparse
 import datetime as dt
 import json
 import random
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -252,11 +253,13 @@ def one_backend(backend: str, scale: float, keep: bool, reuse: bool = False) -> 
         )
         return 0
     finally:
-        if backend == "postgresql" and not (keep or reuse):
-            from django.db import connections
+        from django.db import connections
 
-            connections.close_all()
+        connections.close_all()
+        if backend == "postgresql" and not (keep or reuse):
             pg_drop(DATABASE)
+        if not keep:
+            shutil.rmtree(data_dir, ignore_errors=True)
 
 
 def main(scale: float, argv: list[str]) -> int:

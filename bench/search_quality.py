@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -104,11 +105,12 @@ def one_database(database: str) -> int:
         emit({"database": database, **result})
         return 0
     finally:
-        if database == "postgresql":
-            from django.db import connections
+        from django.db import connections
 
-            connections.close_all()
+        connections.close_all()
+        if database == "postgresql":
             pg_drop(DATABASE)
+        shutil.rmtree(data_dir, ignore_errors=True)
 
 
 def main(scale: float, argv: list[str]) -> int:

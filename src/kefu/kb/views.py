@@ -8,6 +8,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Q, Sum
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
@@ -304,14 +305,22 @@ def ticket_panel(request: HttpRequest, ticket: Any) -> str:
     user = request.user
     if not has_perm(user, "kb.view"):
         return ""
-    query = f"{ticket.title} {ticket.description[:300]}"
-    results = search.search(
-        user, query, search.Filters(kinds=("article",), status=Article.Status.PUBLISHED), limit=5
-    )
+    # The same work order asks the same question until it changes: ask once per version.
+    key = f"kb:panel:{ticket.pk}:{ticket.updated_at.timestamp()}:{has_perm(user, 'kb.edit')}"
+    hits = cache.get(key)
+    if hits is None:
+        query = f"{ticket.title} {ticket.description[:200]}"
+        hits = search.search(
+            user,
+            query,
+            search.Filters(kinds=("article",), status=Article.Status.PUBLISHED),
+            limit=5,
+        ).hits
+        cache.set(key, hits, 600)
     return render_to_string(
         "kb/_ticket_panel.html",
         {
-            "hits": results.hits,
+            "hits": hits,
             "ticket": ticket,
             "can_reply": has_perm(user, "tickets.reply"),
             "can_draft": has_perm(user, "kb.edit") and ticket.resolved_at is not None,
