@@ -2,8 +2,8 @@
 level `kefu bench search-quality` reported when the set was written."""
 
 import pytest
-
 from bench.search_quality import evaluate, load_queries
+
 from kefu.core.demo import seed_demo
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
