@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from bench._harness import ROOT, emit, kefu, pg_drop, pg_recreate, production_env, say, setup_django
+from bench._harness import ROOT, emit, kefu, pg_drop, pg_recreate, say, setup_django
 
 QUERIES = Path(__file__).resolve().parent / "data" / "search_queries.json"
 DATABASE = "kefu_bench_search_quality"
@@ -92,12 +92,10 @@ def evaluate(verbose: bool = True) -> dict[str, Any]:
 def one_database(database: str) -> int:
     data_dir = Path(tempfile.mkdtemp(prefix="kefu-bench-quality-"))
     if database == "postgresql":
-        env = production_env(pg_recreate(DATABASE), data_dir)
+        url = pg_recreate(DATABASE)
     else:
-        env = {
-            "KEFU_DATABASE_URL": f"sqlite:///{data_dir / 'kefu.sqlite3'}",
-            "KEFU_DATA_DIR": str(data_dir),
-        }
+        url = f"sqlite:///{data_dir / 'kefu.sqlite3'}"
+    env = {"KEFU_DATABASE_URL": url, "KEFU_DATA_DIR": str(data_dir)}  # `kefu demo` is embedded
     try:
         kefu("demo", "--no-serve", env=env)
         setup_django(env)
@@ -105,9 +103,11 @@ def one_database(database: str) -> int:
         emit({"database": database, **result})
         return 0
     finally:
+        from django.conf import settings
         from django.db import connections
 
-        connections.close_all()
+        if settings.configured:
+            connections.close_all()
         if database == "postgresql":
             pg_drop(DATABASE)
         shutil.rmtree(data_dir, ignore_errors=True)
