@@ -3,8 +3,7 @@ customer page), and every phone, e-mail and account number, matched by any part.
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from django.db.models import Q
@@ -69,18 +68,6 @@ def url(user: Any, doc: Any) -> str:
     return reverse("customers:detail", args=[doc.object_id])
 
 
-def changed_since(when: dt.datetime) -> Iterable[int]:
-    return (
-        Customer.objects.filter(updated_at__gt=when)
-        .order_by("updated_at")
-        .values_list("pk", flat=True)
-    )
-
-
-def all_ids() -> Iterable[int]:
-    return Customer.objects.order_by("pk").values_list("pk", flat=True)
-
-
 def _customer_saved(sender: Any, instance: Customer, **kwargs: Any) -> None:
     mark_changed("customer", instance.pk)
 
@@ -98,8 +85,6 @@ def register() -> None:
             build=build,
             visible=visible,
             url=url,
-            changed_since=changed_since,
-            all_ids=all_ids,
         )
     )
     post_save.connect(_customer_saved, sender=Customer, dispatch_uid="search_customer")

@@ -3,9 +3,8 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from django.db.models import Q
@@ -67,18 +66,6 @@ def url(user: Any, doc: Any) -> str:
     return reverse("portal:help_article", args=[doc.object_id])
 
 
-def changed_since(when: dt.datetime) -> Iterable[int]:
-    return (
-        Article.objects.filter(updated_at__gt=when)
-        .order_by("updated_at")
-        .values_list("pk", flat=True)
-    )
-
-
-def all_ids() -> Iterable[int]:
-    return Article.objects.order_by("pk").values_list("pk", flat=True)
-
-
 def _saved(sender: Any, instance: Article, **kwargs: Any) -> None:
     mark_changed("article", instance.pk)
 
@@ -92,8 +79,6 @@ def register() -> None:
             build=build,
             visible=visible,
             url=url,
-            changed_since=changed_since,
-            all_ids=all_ids,
         )
     )
     post_save.connect(_saved, sender=Article, dispatch_uid="search_article")

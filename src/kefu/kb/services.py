@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
-import mimetypes
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -32,13 +31,6 @@ from kefu.kb.models import (
     KbTag,
 )
 
-MAX_FILE_BYTES = 10 * 1024 * 1024
-ALLOWED_TYPES = {
-    "image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf", "text/plain",
-    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    "application/msword", "application/vnd.ms-excel", "application/zip",
-}  # fmt: skip
 SEARCHED_FIELDS = ("title", "summary", "body", "category", "status", "visibility", "tags")
 
 
@@ -264,15 +256,12 @@ def diff_versions(old: ArticleVersion, new: ArticleVersion, *, context: int = 2)
 
 
 def add_file(article: Article, upload: UploadedFile[Any], *, actor: Any) -> ArticleFile:
+    """Attach an image or document: the same checks as work-order attachments (allowed kinds,
+    contents matching the name, size limit, a safe file name)."""
+    from kefu.tickets.services import check_upload
+
     _may_edit(actor, article)
-    name = (upload.name or "file").rsplit("/", 1)[-1][:200]
-    content_type = upload.content_type or mimetypes.guess_type(name)[0] or ""
-    if content_type not in ALLOWED_TYPES:
-        raise ValidationError(
-            {"file": _("Files of type %(t)s cannot be attached.") % {"t": content_type or "?"}}
-        )
-    if (upload.size or 0) > MAX_FILE_BYTES:
-        raise ValidationError({"file": _("A file may be at most 10 MB.")})
+    name, content_type, _inline = check_upload(upload)
     with transaction.atomic():
         item = ArticleFile(
             article=article,

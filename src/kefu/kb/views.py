@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from kefu.core.files import protected_file_response
 from kefu.core.permissions import has_perm, require_perm
 from kefu.kb import services, states
 from kefu.kb.access import access_article, access_file, visible_articles
@@ -246,13 +247,10 @@ def file_remove(request: HttpRequest, file_id: int) -> HttpResponse:
 def file_download(request: HttpRequest, file_id: int) -> FileResponse:
     """Images and attachments: staff and the help centre alike, as the article allows."""
     item = access_file(request.user, file_id)
-    response = FileResponse(
-        item.file.open("rb"), content_type=item.content_type, filename=item.name,
-        as_attachment=not item.is_image,
+    return protected_file_response(
+        item.file, name=item.name, content_type=item.content_type, size=item.size,
+        inline=item.is_image,
     )  # fmt: skip
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, max-age=3600"
-    return response
 
 
 @login_required

@@ -21,8 +21,19 @@ class Source:
     build: Callable[[Sequence[int]], list[DocRow]]  # rows for the ids that still exist
     visible: Callable[[Any], Q | None]  # None: all of this kind; Q(pk__in=[]): none
     url: Callable[[Any, Any], str]  # (user, SearchDoc) -> link for that person
-    changed_since: Callable[[Any], Iterable[int]] | None = None  # ids changed after a time
-    all_ids: Callable[[], Iterable[int]] | None = None
+
+    def changed_since(self, when: Any) -> Iterable[int]:
+        """Ids of records changed after ``when`` (every source model has ``updated_at``)."""
+        ids: Iterable[int] = (
+            self.model.objects.filter(updated_at__gt=when)
+            .order_by("updated_at")
+            .values_list("pk", flat=True)
+        )
+        return ids
+
+    def all_ids(self) -> Iterable[int]:
+        ids: Iterable[int] = self.model.objects.order_by("pk").values_list("pk", flat=True)
+        return ids
 
 
 SOURCES: dict[str, Source] = {}

@@ -77,7 +77,7 @@ def index(kind: str, object_ids: Sequence[int]) -> int:
     src = source(kind)
     size = 0
     backend = get_backend()
-    synonyms()  # the segmenter must know the synonym words before it cuts documents
+    text.add_words(synonyms().words())  # the segmenter must know them before it cuts
     for start in range(0, len(object_ids), BATCH):
         ids = list(object_ids[start : start + BATCH])
         rows = src.build(ids)
@@ -103,8 +103,7 @@ def reindex(kinds: Iterable[str] | None = None, *, clear: bool = False) -> dict[
                 backend.remove(kind, stale[start : start + BATCH])
     counts: dict[str, int] = {}
     for kind in kinds:
-        src = source(kind)
-        ids = list(src.all_ids()) if src.all_ids else []
+        ids = list(source(kind).all_ids())
         for start in range(0, len(ids), BATCH * 4):
             index(kind, ids[start : start + BATCH * 4])
         counts[kind] = len(ids)
@@ -123,8 +122,6 @@ def catch_up() -> int:
     done = 0
     started = timezone.now()
     for kind, src in SOURCES.items():
-        if src.changed_since is None:
-            continue
         key = CATCH_UP_KEY.format(kind)
         since = cache.get(key)
         if since is None:  # first run in this cache: the newest index row is a fair start
@@ -148,9 +145,7 @@ def synonyms() -> text.Synonyms:
     if groups is None:
         groups = [g.word_list() for g in SynonymGroup.objects.all()]
         cache.set(SYNONYM_CACHE_KEY, groups, 300)
-    result = text.Synonyms(groups)
-    text.add_words(result.words())
-    return result
+    return text.Synonyms(groups)
 
 
 def save_synonyms(group: SynonymGroup | None, words: str, note: str, *, actor: Any) -> SynonymGroup:
@@ -195,7 +190,6 @@ def _reindex_words_task() -> Any:
 def reindex_containing(words: Sequence[str]) -> int:
     """Re-cut the records that hold ``words``: a word the segmenter has just learnt (from a
     synonym group) was split differently when they were indexed."""
-    synonyms()
     done = 0
     for kind in SOURCES:
         match = Q()

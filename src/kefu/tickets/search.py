@@ -4,9 +4,8 @@ which (the same rules as :mod:`kefu.tickets.access`, over the index columns), an
 
 from __future__ import annotations
 
-import datetime as dt
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from django.db.models import Exists, OuterRef, Prefetch, Q
@@ -90,18 +89,6 @@ def url(user: Any, doc: Any) -> str:
     return reverse(name, args=[doc.ref or doc.object_id])
 
 
-def changed_since(when: dt.datetime) -> Iterable[int]:
-    return (
-        Ticket.objects.filter(updated_at__gt=when)
-        .order_by("updated_at")
-        .values_list("pk", flat=True)
-    )
-
-
-def all_ids() -> Iterable[int]:
-    return Ticket.objects.order_by("pk").values_list("pk", flat=True)
-
-
 def _ticket_saved(sender: Any, instance: Ticket, **kwargs: Any) -> None:
     mark_changed("ticket", instance.pk)
 
@@ -133,8 +120,6 @@ def register() -> None:
             build=build,
             visible=visible,
             url=url,
-            changed_since=changed_since,
-            all_ids=all_ids,
         )
     )
     post_save.connect(_ticket_saved, sender=Ticket, dispatch_uid="search_ticket")
