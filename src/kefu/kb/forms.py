@@ -25,7 +25,9 @@ class ArticleForm(forms.Form):
     review_by = forms.DateField(
         label=_("Review by"),
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=forms.DateInput(
+            attrs={"type": "date"}, format="%Y-%m-%d"
+        ),  # what <input type=date> reads
         help_text=_("The owner is reminded on this day to check the article is still right."),
     )
     related = forms.ModelMultipleChoiceField(

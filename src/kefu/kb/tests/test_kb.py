@@ -290,3 +290,10 @@ def test_articles_are_searchable_with_their_access(kb):
     hits = lambda u: [h.object_id for h in search(u, "停电", Filters(kinds=("article",))).hits]  # noqa: E731
     assert set(hits(kb["agent"])) == {internal.pk, public.pk}
     assert hits(make_portal_user()) == [public.pk]
+
+
+def test_the_edit_page_keeps_the_review_date_it_does_not_show_changed(kb, client):
+    a = kb["article"](review_by=dt.date(2027, 6, 3))
+    client.force_login(kb["editor"])
+    page = client.get(reverse("kb:edit", args=[a.pk])).content.decode()
+    assert 'value="2027-06-03"' in page
