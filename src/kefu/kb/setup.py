@@ -22,12 +22,12 @@ ACTION_LABELS = {
 
 
 def register() -> None:
+    from kefu.core.interactions import register_ticket_panel
     from kefu.core.labels import register_labels
     from kefu.core.navigation import NavItem, register_nav, register_portal_nav
     from kefu.kb import search
     from kefu.kb.views import ticket_panel
     from kefu.portal.home import Section, register_section
-    from kefu.tickets.views.ticket import PANELS
 
     register_perm(Perm("kb.view", "kb:read", _("Read the knowledge base")), STAFF_ROLES)
     register_perm(
@@ -47,8 +47,7 @@ def register() -> None:
         NavItem("kb", _("Knowledge base"), "kb:list", "journal-text", "work", order=30, perm="kb.view"),
     )  # fmt: skip
     register_portal_nav(15, "help", _("Help centre"), "portal:help")
-    if ticket_panel not in PANELS:
-        PANELS.append(ticket_panel)
+    register_ticket_panel(ticket_panel)
     search.register()
 
     def help_section(request: HttpRequest) -> Any:

@@ -21,6 +21,7 @@ ACTION_LABELS = {
 
 
 def register() -> None:
+    from kefu.core.interactions import register_ticket_panel
     from kefu.core.labels import register_event_summaries, register_labels
     from kefu.core.navigation import NavItem, register_nav
     from kefu.sla.badges import ticket_badge, ticket_panel
@@ -29,7 +30,6 @@ def register() -> None:
     from kefu.tickets.services.common import register_ticket_hook
     from kefu.tickets.services.transfers import DEADLINE_PROVIDERS
     from kefu.tickets.services.webhooks import register_event_type
-    from kefu.tickets.views.ticket import PANELS
 
     register_perm(
         Perm("sla.view", "reports:read", _("See SLA reports")),
@@ -41,7 +41,7 @@ def register() -> None:
     register_ticket_hook(on_ticket_event)
     DEADLINE_PROVIDERS.append(transfer_deadline)
     DEADLINE_BADGES.append(ticket_badge)
-    PANELS.append(ticket_panel)
+    register_ticket_panel(ticket_panel)
     for action, event_type in (
         ("sla_warning", "sla.warning"),
         ("sla_breached", "sla.breached"),

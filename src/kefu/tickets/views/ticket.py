@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -18,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from kefu.accounts.models import Team, User
+from kefu.core.interactions import TICKET_PANELS, ticket_panels
 from kefu.core.permissions import has_perm
 from kefu.core.validation import Conflict
 from kefu.tickets import selectors, services
@@ -62,8 +62,9 @@ def _fields_form(ticket: Ticket, data: Any = None) -> TicketForm:
     )
 
 
-PANELS: list[Callable[[HttpRequest, Ticket], str]] = []
-"""Side panels other apps add to the ticket page (the SLA clocks, …): HTML, already escaped."""
+PANELS = TICKET_PANELS
+"""The ticket page's side panels; apps add theirs with ``core.interactions.register_ticket_panel``
+(or a channel's ``ticket_panel``)."""
 
 
 def render_detail(
@@ -102,7 +103,7 @@ def render_detail(
         },
         "nav": "tickets",
         "now": timezone.now(),
-        "panels": [html for panel in PANELS if (html := panel(request, ticket))],
+        "panels": ticket_panels(request, ticket),
     }
     context.update(overrides)
     return render(request, "tickets/detail.html", context, status=status)
