@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import phonenumbers
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 
 from kefu.core.events import history
@@ -37,20 +39,46 @@ class CustomerFilters:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-_DIGITS = re.compile(r"^[\d\s+\-]{3,}$")
+_DIGITS = re.compile(r"^\+?[\d\s\-.()]{3,}$")
+
+
+def phone_query(q: str) -> tuple[str, str]:
+    """What a typed phone number is looked up by: its E.164 form when it is a whole number in
+    any of the ways people write it (``07168251639``, ``0716-825 1639``, ``+86 716 8251639``,
+    ``(0716)8251639``, full-width digits), else the digits to find inside stored numbers, with
+    a trunk ``0`` or country code ``86`` taken off (stored numbers are E.164: ``+867168251639``).
+    Returns ``(e164, digits)``; ``e164`` is empty for a part of a number."""
+    text = unicodedata.normalize("NFKC", q).strip()
+    digits = re.sub(r"\D", "", text)
+    try:
+        number = phonenumbers.parse(re.sub(r"[^\d+]", "", text), "CN")
+    except phonenumbers.NumberParseException:
+        number = None
+    if number is not None and phonenumbers.is_valid_number(number):
+        e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+        return e164, str(number.national_number)
+    if text.startswith("+86") or digits.startswith("0086"):
+        return "", digits.removeprefix("00").removeprefix("86").lstrip("0")
+    return "", digits.lstrip("0") or digits
 
 
 def _text_match(q: str) -> Q:
-    """Name, phone (any part of the digits), e-mail, IM id or account number."""
-    q = q.strip()
+    """Name, phone (a whole number in any format, or any part of its digits), e-mail, IM id
+    or account number."""
+    q = unicodedata.normalize("NFKC", q).strip()
     contacts = ContactPoint.objects.filter(customer=OuterRef("pk"))
     accounts = AccountNumber.objects.filter(customer=OuterRef("pk"))
     if _DIGITS.match(q):
-        digits = re.sub(r"\D", "", q)
-        return Q(
-            Exists(contacts.filter(normalized__contains=digits))
-            | Exists(accounts.filter(number__contains=digits))
+        e164, part = phone_query(q)
+        phone = (
+            contacts.filter(kind=ContactPoint.Kind.PHONE, normalized=e164)
+            if e164
+            else contacts.filter(normalized__contains=part)
         )
+        digits = re.sub(r"\D", "", q)
+        if not digits:
+            return Q(pk__in=[])
+        return Q(Exists(phone)) | Q(Exists(accounts.filter(number__contains=digits)))
     if "@" in q:
         return Q(
             Exists(contacts.filter(kind=ContactPoint.Kind.EMAIL, normalized__contains=q.lower()))
