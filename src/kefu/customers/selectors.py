@@ -46,7 +46,7 @@ def phone_query(q: str) -> tuple[str, str]:
     """What a typed phone number is looked up by: its E.164 form when it is a whole number in
     any of the ways people write it (``07168251639``, ``0716-825 1639``, ``+86 716 8251639``,
     ``(0716)8251639``, full-width digits), else the digits to find inside stored numbers, with
-    a trunk ``0`` or country code ``86`` taken off (stored numbers are E.164: ``+867168251639``).
+    a trunk ``0`` before an area code or the country code ``86`` taken off (stored numbers are E.164: ``+867168251639``).
     Returns ``(e164, digits)``; ``e164`` is empty for a part of a number."""
     text = unicodedata.normalize("NFKC", q).strip()
     digits = re.sub(r"\D", "", text)
@@ -58,8 +58,8 @@ def phone_query(q: str) -> tuple[str, str]:
         e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
         return e164, str(number.national_number)
     if text.startswith("+86") or digits.startswith("0086"):
-        return "", digits.removeprefix("00").removeprefix("86").lstrip("0")
-    return "", digits.lstrip("0") or digits
+        return "", digits.removeprefix("00").removeprefix("86")
+    return "", digits[1:] if re.match(r"0[1-9]", digits) else digits
 
 
 def _text_match(q: str) -> Q:
@@ -70,14 +70,14 @@ def _text_match(q: str) -> Q:
     accounts = AccountNumber.objects.filter(customer=OuterRef("pk"))
     if _DIGITS.match(q):
         e164, part = phone_query(q)
-        phone = (
-            contacts.filter(kind=ContactPoint.Kind.PHONE, normalized=e164)
-            if e164
-            else contacts.filter(normalized__contains=part)
-        )
         digits = re.sub(r"\D", "", q)
         if not digits:
             return Q(pk__in=[])
+        phone = (
+            contacts.filter(kind=ContactPoint.Kind.PHONE, normalized=e164)
+            if e164
+            else contacts.filter(Q(normalized__contains=part) | Q(normalized__contains=digits))
+        )
         return Q(Exists(phone)) | Q(Exists(accounts.filter(number__contains=digits)))
     if "@" in q:
         return Q(

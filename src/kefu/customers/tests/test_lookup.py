@@ -25,6 +25,7 @@ pytestmark = pytest.mark.django_db
         ("0716825", ("", "716825")),  # a part: digits without the trunk 0
         ("8251639", ("", "8251639")),
         ("+86 716", ("", "716")),
+        ("00007", ("", "00007")),  # no trunk 0 before an area code: kept
     ],
 )
 def test_phone_query_reads_every_way_of_writing_a_number(typed, expected):
