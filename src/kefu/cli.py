@@ -9,6 +9,7 @@ kefu beat           run the Celery scheduler (production)
 kefu bench NAME     run a benchmark from bench/ (NAME.py), e.g. `kefu bench api --scale 0.01`
 kefu check          check configuration and connectivity, say what is wrong
 kefu manage ...     any Django management command
+kefu wfm backtest   forecast accuracy on a call log (MASE, WAPE) against the weekly naive
 """
 
 from __future__ import annotations
@@ -241,6 +242,12 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_wfm(args: argparse.Namespace, extra: list[str]) -> int:
+    from kefu.wfm.cli import main as wfm_main
+
+    return wfm_main(extra)
+
+
 def cmd_manage(args: argparse.Namespace, extra: list[str]) -> int:
     _setup()
     from django.core.management import execute_from_command_line
@@ -298,6 +305,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--env-template", action="store_true", help="print the documented settings template"
     )
     p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("wfm", help="workforce management (kefu wfm backtest --data FILE)",
+                       add_help=False)  # fmt: skip
+    p.set_defaults(func=cmd_wfm, takes_extra=True)
 
     p = sub.add_parser("manage", help="run a Django management command", add_help=False)
     p.set_defaults(func=cmd_manage, takes_extra=True)
