@@ -1,13 +1,14 @@
 """Where the words live. One interface, :class:`Backend`, with a SQLite implementation (FTS5
-tables beside the index rows) and a PostgreSQL one (a tsvector column with a GIN index, and a
+tables beside the index rows) and a PostgreSQL one (tsvector columns with GIN indexes, and a
 trigram index for numbers). ``KEFU_SEARCH_BACKEND`` may name another class with the same methods,
 for an external engine; see docs/dev/search.md for what such a class must do.
 
-Both backends return *candidates* and whether there may be more: at most ``window`` matching
-rows, newest first, each with a relevance score of the BM25 family (term rarity × saturating term frequency × length
-normalisation, titles weighted above bodies). The caller applies the recency boost and pages. The
-access filter is part of the same SQL statement, so a row the person may not open is never a
-candidate.
+Each record is indexed twice: by its words and by its character grams (text.py). A search asks
+both for their best matches, each ranked by BM25 (term rarity × saturating term frequency ×
+length normalisation, titles weighted above bodies) over records holding *any* of the query's
+words or grams, so a record holding some of the words is ranked, not dropped. The caller fuses
+the two scores, applies the recency boost and pages. The access filter is part of the same SQL
+statement, so a row the person may not open is never a candidate.
 """
 
 from __future__ import annotations
@@ -41,6 +42,20 @@ STATS_SQL = (
     + TABLE
     + "') WHERE length(word) <= 100 AND word <> ''"
 )
+GRAM_PREFIX = "~"  # grams' document counts sit beside the words' in search_termstat
+GRAM_STATS_SQL = (
+    "INSERT INTO search_termstat (term, docs) SELECT '~' || word, ndoc FROM ts_stat('SELECT "  # noqa: S608 - fixed table name
+    + "gram FROM "
+    + TABLE
+    + "') WHERE length(word) <= 99 AND word <> ''"
+)
+# Newest index rows ranked first, then more, then all, until a span holds enough matches: a
+# common word over a million rows would otherwise rank them all.
+SPANS = (20_000, 100_000, 400_000)
+# Grams held by more than this share of the records say little and cost much; in a large index
+# they are left out of the gram query (unless nothing else is left).
+COMMON_GRAM_SHARE = 0.05
+COMMON_GRAM_MIN_DOCS = 20_000
 
 
 @dataclass(frozen=True)
@@ -78,7 +93,29 @@ class Candidate:
     kind: str
     object_id: int
     updated: float  # seconds since the epoch (cheaper to fetch a thousand of than datetimes)
-    relevance: float
+    relevance: float  # BM25 of the words (0: no word matched, or not among the best)
+    grams: float = 0.0  # BM25 of the character grams (0 likewise)
+
+
+def merge(words: Sequence[Candidate], grams: Sequence[Candidate]) -> list[Candidate]:
+    """One candidate per row from the word list (scores in ``relevance``) and the gram list
+    (scores in ``relevance`` too, moved to ``grams``)."""
+    out = {c.id: c for c in words}
+    for g in grams:
+        w = out.get(g.id)
+        out[g.id] = Candidate(
+            g.id, g.kind, g.object_id, g.updated, w.relevance if w else 0.0, g.relevance
+        )
+    return list(out.values())
+
+
+def common_grams(query: Query, docs_of: dict[str, int], total: int) -> set[str]:
+    """The query's grams too common to be worth asking for in an index of ``total`` records
+    (never all of them)."""
+    if total < COMMON_GRAM_MIN_DOCS:
+        return set()
+    common = {g for g in query.grams if docs_of.get(g, 0) > total * COMMON_GRAM_SHARE}
+    return set() if common >= set(query.grams) else common
 
 
 class Backend(Protocol):
@@ -89,7 +126,7 @@ class Backend(Protocol):
     def remove(self, kind: str, object_ids: Sequence[int]) -> None: ...
 
     def candidates(
-        self, query: Query, where: Q | None, *, window: int, match_all: bool = True
+        self, query: Query, where: Q | None, *, window: int
     ) -> tuple[list[Candidate], bool]: ...
 
     def refresh_stats(self) -> int: ...
@@ -118,8 +155,10 @@ def _fts_phrase(word: str) -> str:
 
 
 class SqliteBackend:
-    """FTS5: ``search_fts`` (title, body; unicode61 over pre-cut words; bm25 ranking) and
-    ``search_num`` (numbers; the trigram tokenizer, so any three or more digits match)."""
+    """FTS5: ``search_fts`` (title, body; unicode61 over pre-cut words; bm25 ranking),
+    ``search_gram`` (the same over character grams, with ``search_gram_vocab`` for their
+    document counts) and ``search_num`` (numbers; the trigram tokenizer, so any three or more
+    digits match)."""
 
     name = "sqlite"
 
@@ -139,12 +178,20 @@ class SqliteBackend:
             if old:
                 stale = [(i,) for i in old.values()]
                 cur.executemany("DELETE FROM search_fts WHERE rowid = %s", stale)
+                cur.executemany("DELETE FROM search_gram WHERE rowid = %s", stale)
                 cur.executemany("DELETE FROM search_num WHERE rowid = %s", stale)
             cur.executemany(sql, [row.values(now) for row in rows])
             ids = self._ids(cur, rows)
             cur.executemany(
                 "INSERT INTO search_fts (rowid, title, body) VALUES (%s, %s, %s)",
                 [(ids[(r.kind, r.object_id)], r.analyzed.title, r.analyzed.body) for r in rows],
+            )
+            cur.executemany(
+                "INSERT INTO search_gram (rowid, title, body) VALUES (%s, %s, %s)",
+                [
+                    (ids[(r.kind, r.object_id)], r.analyzed.title_grams, r.analyzed.body_grams)
+                    for r in rows
+                ],
             )
             cur.executemany(
                 "INSERT INTO search_num (rowid, numbers) VALUES (%s, %s)",
@@ -182,71 +229,119 @@ class SqliteBackend:
         if not ids:
             return
         with connection.cursor() as cur:
-            cur.executemany("DELETE FROM search_fts WHERE rowid = %s", [(i,) for i in ids])
-            cur.executemany("DELETE FROM search_num WHERE rowid = %s", [(i,) for i in ids])
+            for table in ("search_fts", "search_gram", "search_num"):
+                cur.executemany(
+                    f"DELETE FROM {table} WHERE rowid = %s",  # noqa: S608 - fixed names
+                    [(i,) for i in ids],
+                )
         SearchDoc.objects.filter(id__in=ids).delete()
 
     def clear(self) -> None:
         with connection.cursor() as cur:
             cur.execute("DELETE FROM search_fts")
+            cur.execute("DELETE FROM search_gram")
             cur.execute("DELETE FROM search_num")
         SearchDoc.objects.all().delete()
 
     def candidates(
-        self, query: Query, where: Q | None, *, window: int, match_all: bool = True
+        self, query: Query, where: Q | None, *, window: int
     ) -> tuple[list[Candidate], bool]:
         where_sql, where_params = compile_where(where)
         nums = " AND ".join(_fts_phrase(n) for n in query.numbers if len(n) >= 3)
-        if query.groups:
-            joiner = " AND " if match_all else " OR "
-            match = joiner.join(
-                "(" + " OR ".join(_fts_phrase(w) for w in group) + ")" for group in query.groups
-            )
-            num_sql = ""
-            params: list[Any] = [match, *where_params]
-            if nums:
-                num_sql = f" AND {TABLE}.id IN ({NUM_MATCH})"
-                params.append(nums)
-            sql = (
-                f"SELECT {TABLE}.id, kind, object_id, {SQLITE_EPOCH}, "  # noqa: S608
-                f"-bm25(search_fts, {TITLE_WEIGHT}, 1.0) FROM search_fts "
-                f"JOIN {TABLE} ON {TABLE}.id = search_fts.rowid "
-                f"WHERE search_fts MATCH %s AND ({where_sql}){num_sql} "
-                f"ORDER BY search_fts.rowid DESC LIMIT %s"
-            )
-        elif nums:
-            params = [nums, *where_params]
-            sql = (
-                f"SELECT {TABLE}.id, kind, object_id, {SQLITE_EPOCH}, 1.0 FROM search_num "  # noqa: S608
-                f"JOIN {TABLE} ON {TABLE}.id = search_num.rowid "
-                f"WHERE search_num MATCH %s AND ({where_sql}) "
-                f"ORDER BY search_num.rowid DESC LIMIT %s"
-            )
-        else:
-            return [], False
-        params.append(window)
+        num_sql, num_params = "", []
+        if nums:
+            num_sql, num_params = f" AND {TABLE}.id IN ({NUM_MATCH})", [nums]
         with connection.cursor() as cur:
-            cur.execute(sql, params)
-            rows = [Candidate(r[0], r[1], r[2], float(r[3]), float(r[4])) for r in cur.fetchall()]
-        return rows, len(rows) >= window
+            if not query.groups and not query.grams:
+                if not nums:
+                    return [], False
+                sql = (
+                    f"SELECT {TABLE}.id, kind, object_id, {SQLITE_EPOCH}, 1.0 FROM search_num "  # noqa: S608
+                    f"JOIN {TABLE} ON {TABLE}.id = search_num.rowid "
+                    f"WHERE search_num MATCH %s AND ({where_sql}) "
+                    f"ORDER BY search_num.rowid DESC LIMIT %s"
+                )
+                cur.execute(sql, [nums, *where_params, window])
+                rows = [Candidate(r[0], r[1], r[2], float(r[3]), float(r[4])) for r in cur]
+                return rows, len(rows) >= window
+            cur.execute(f"SELECT max(id) FROM {TABLE}")  # noqa: S608
+            top = int(cur.fetchone()[0] or 0)
+            conds = (f"({where_sql}){num_sql}", [*where_params, *num_params])
+            words: list[Candidate] = []
+            grams: list[Candidate] = []
+            capped = False
+            if query.groups:
+                match = " OR ".join(
+                    "(" + " OR ".join(_fts_phrase(w) for w in group) + ")" for group in query.groups
+                )
+                words, more = self._ranked(cur, "search_fts", match, conds, top, window)
+                capped |= more
+            wanted = self._useful_grams(cur, query, top)
+            if wanted:
+                match = " OR ".join(_fts_phrase(g) for g in wanted)
+                grams, more = self._ranked(cur, "search_gram", match, conds, top, window)
+                capped |= more
+        return merge(words, grams), capped
+
+    @staticmethod
+    def _useful_grams(cur: Any, query: Query, top: int) -> list[str]:
+        if not query.grams:
+            return []
+        docs_of: dict[str, int] = {}
+        if top >= COMMON_GRAM_MIN_DOCS:
+            marks = ", ".join(["%s"] * len(query.grams))
+            cur.execute(
+                f"SELECT term, doc FROM search_gram_vocab WHERE term IN ({marks})",  # noqa: S608
+                list(query.grams),
+            )
+            for term, docs in cur.fetchall():
+                docs_of[term] = docs_of.get(term, 0) + int(docs)
+        common = common_grams(query, docs_of, top)
+        return [g for g in query.grams if g not in common]
+
+    @staticmethod
+    def _ranked(
+        cur: Any, table: str, match: str, conds: tuple[str, list[Any]], top: int, window: int
+    ) -> tuple[list[Candidate], bool]:
+        """The ``window`` best rows of ``table`` by BM25 for ``match``, among the newest rows
+        first; True when older rows were not looked at."""
+        sql = (
+            f"SELECT {TABLE}.id, kind, object_id, {SQLITE_EPOCH}, "  # noqa: S608 - fixed names
+            f"-bm25({table}, {TITLE_WEIGHT}, 1.0) AS score FROM {table} "
+            f"JOIN {TABLE} ON {TABLE}.id = {table}.rowid "
+            f"WHERE {table} MATCH %s AND {conds[0]}{{span}} ORDER BY score DESC LIMIT %s"
+        )
+        for span in SPANS:
+            if top <= span * 2:
+                break
+            cur.execute(
+                sql.format(span=f" AND {table}.rowid > %s"),
+                [match, *conds[1], top - span, window],
+            )
+            rows = cur.fetchall()
+            if len(rows) >= window:
+                return [Candidate(r[0], r[1], r[2], float(r[3]), float(r[4])) for r in rows], True
+        cur.execute(sql.format(span=""), [match, *conds[1], window])
+        return [
+            Candidate(r[0], r[1], r[2], float(r[3]), float(r[4])) for r in cur.fetchall()
+        ], False
 
     def refresh_stats(self) -> int:
         with connection.cursor() as cur:
             cur.execute("INSERT INTO search_fts(search_fts) VALUES ('optimize')")
+            cur.execute("INSERT INTO search_gram(search_gram) VALUES ('optimize')")
         return 0
 
 
 class PostgresBackend:
-    """A ``tsv`` tsvector column (GIN) over the pre-cut words, titles weighted A; a trigram GIN
-    index on ``numbers``. Ranking: for each query word, IDF (from :class:`TermStat`, refreshed
-    by a job) × ``ts_rank`` with length normalisation (its term-frequency part saturates), summed.
-    The newest 100,000 rows are searched first, then 400,000, then all, until a span gives
-    enough candidates: a common word over a million rows would otherwise rank them all."""
+    """A ``tsv`` tsvector column (GIN) over the pre-cut words and a ``gram`` one over the
+    character grams, titles weighted A; a trigram GIN index on ``numbers``. Ranking: for each
+    query word (or gram), IDF (from :class:`TermStat`, refreshed by a job) × ``ts_rank`` with
+    length normalisation (its term-frequency part saturates), summed over the rows holding any
+    of them. The newest rows are ranked first (:data:`SPANS`), then more, then all, until a span
+    gives enough candidates."""
 
     name = "postgresql"
-    SPANS = (100_000, 400_000)  # newest index rows searched first, then more, then all
-    ENOUGH = 500  # candidates that make a span enough
-    FEW = 20_000  # documents holding the rarest word below which spans are not worth it
 
     def upsert(self, rows: Sequence[DocRow], now: dt.datetime) -> None:
         if not rows:
@@ -256,12 +351,13 @@ class PostgresBackend:
             "integer", "integer", "boolean", "timestamptz", "timestamptz", "timestamptz",
         )  # fmt: skip
         cols = ", ".join(DOC_COLUMNS)
-        arrays = ", ".join(f"%s::{t}[]" for t in (*types, "text", "text"))
-        names = ", ".join((*DOC_COLUMNS, "t_terms", "b_terms"))
-        updates = ", ".join(f"{c} = excluded.{c}" for c in (*DOC_COLUMNS[2:], "tsv"))
+        arrays = ", ".join(f"%s::{t}[]" for t in (*types, "text", "text", "text", "text"))
+        names = ", ".join((*DOC_COLUMNS, "t_terms", "b_terms", "t_grams", "b_grams"))
+        updates = ", ".join(f"{c} = excluded.{c}" for c in (*DOC_COLUMNS[2:], "tsv", "gram"))
         sql = (
-            f"INSERT INTO {TABLE} ({cols}, tsv) SELECT {cols}, "  # noqa: S608 - fixed names
-            "setweight(to_tsvector('simple', t_terms), 'A') || to_tsvector('simple', b_terms) "
+            f"INSERT INTO {TABLE} ({cols}, tsv, gram) SELECT {cols}, "  # noqa: S608 - fixed names
+            "setweight(to_tsvector('simple', t_terms), 'A') || to_tsvector('simple', b_terms), "
+            "setweight(to_tsvector('simple', t_grams), 'A') || to_tsvector('simple', b_grams) "
             f"FROM unnest({arrays}) AS v({names}) "
             f"ON CONFLICT (kind, object_id) DO UPDATE SET {updates}"
         )
@@ -269,6 +365,8 @@ class PostgresBackend:
         columns = [list(col) for col in zip(*values, strict=True)]
         columns.append([r.analyzed.title for r in rows])
         columns.append([r.analyzed.body for r in rows])
+        columns.append([r.analyzed.title_grams for r in rows])
+        columns.append([r.analyzed.body_grams for r in rows])
         with connection.cursor() as cur:
             cur.execute(sql, columns)
 
@@ -282,89 +380,104 @@ class PostgresBackend:
     def _tsquery(words: Sequence[str]) -> str:
         return " | ".join("'" + w.replace("\\", "").replace("'", "''") + "'" for w in words)
 
-    def _stats(self, query: Query) -> tuple[list[float], int, int]:
-        """Each group's IDF, and at most how many rows can hold every group (the fewest
-        documents of any group; a group's count is the sum of its words')."""
-        words = sorted({w for g in query.groups for w in g})
-        stats = dict(TermStat.objects.filter(term__in=[*words, ""]).values_list("term", "docs"))
+    def _idf(self, terms: Sequence[str]) -> tuple[dict[str, float], dict[str, int], int]:
+        """IDF and document count of each term (grams carry GRAM_PREFIX), from the statistics
+        the refresh job keeps, and the document total."""
+        stats = dict(TermStat.objects.filter(term__in=[*terms, ""]).values_list("term", "docs"))
         total = max(stats.pop("", 0), 1)
-        idf, most = [], total
-        for group in query.groups:
-            df = max((stats.get(w, 0) for w in group), default=0)
-            idf.append(math.log(1 + (total - df + 0.5) / (df + 0.5)))
-            most = min(most, sum(stats.get(w, 0) for w in group))
-        return idf, most, total
+        idf = {
+            t: math.log(1 + (total - stats.get(t, 0) + 0.5) / (stats.get(t, 0) + 0.5))
+            for t in terms
+        }
+        return idf, stats, total
 
     def candidates(
-        self, query: Query, where: Q | None, *, window: int, match_all: bool = True
+        self, query: Query, where: Q | None, *, window: int
     ) -> tuple[list[Candidate], bool]:
         where_sql, where_params = compile_where(where)
         conds: list[str] = [f"({where_sql})"]
         params: list[Any] = [*where_params]
-        rank_sql, rank_params = "1.0", []
-        most = None  # numbers alone: no statistics, assume many
-        total = 1
-        if query.groups:
-            idfs, most, total = self._stats(query)
-            groups = ["(" + self._tsquery(g) + ")" for g in query.groups]
-            conds.append("tsv @@ to_tsquery('simple', %s)")
-            params.append((" & " if match_all else " | ").join(groups))
-            parts = []
-            for group, idf in zip(groups, idfs, strict=True):
-                parts.append(f"{idf:.6f} * ts_rank(tsv, to_tsquery('simple', %s), 1)")
-                rank_params.append(group)
-            rank_sql = " + ".join(parts)
         for number in query.numbers:
             conds.append("numbers LIKE %s")
             params.append(f"%{number}%")
-        if len(conds) == 1:
-            return [], False
-        # The newest matching rows first (no ranking work yet), then the rank of those only.
-        # A word in one row of twenty or more: walking the newest rows backwards finds enough
-        # at once. Rarer: collect the matches from the GIN index and sort them — the planner
-        # tends to walk the primary key and test every row instead, so it is told not to.
-        common = most is None or (match_all and most * 20 >= total)
-        inner = (
-            f"SELECT id, kind, object_id, updated_at, tsv FROM {TABLE} "  # noqa: S608
-            f"WHERE {' AND '.join(conds)}"
-        )
-        outer = (
-            "SELECT id, kind, object_id, extract(epoch from updated_at)::float8, "  # noqa: S608
-            f"{rank_sql} FROM ({{inner}} ORDER BY id DESC LIMIT %s) c"
-        )
+        if not query.groups and not query.grams:
+            return self._newest(conds, params, window) if query.numbers else ([], False)
+        words_of = sorted({w for g in query.groups for w in g})
+        grams_of = [GRAM_PREFIX + g for g in query.grams]
+        idf, docs, total = self._idf([*words_of, *grams_of])
+        words: list[Candidate] = []
+        grams: list[Candidate] = []
+        capped = False
         with transaction.atomic(), connection.cursor() as cur:
-            rows: list[Any] = []
-            more = False
             cur.execute(f"SELECT max(id) FROM {TABLE}")  # noqa: S608
             top = cur.fetchone()[0] or 0
-            if not common:
-                cur.execute("SET LOCAL enable_indexscan = off")
-                cur.execute("SET LOCAL max_parallel_workers_per_gather = 0")
-            # Few matches at most: one plain query. Many: the newest rows first, widening.
-            spans = () if most is not None and match_all and most <= self.FEW else self.SPANS
-            for span in spans:
-                if top <= span * 2:
-                    continue
-                sql = outer.format(inner=inner + " AND id > %s::bigint")
-                cur.execute(sql, [*rank_params, *params, top - span, window])
-                rows = cur.fetchall()
-                if len(rows) >= min(window, self.ENOUGH):
-                    more = True  # older rows were not looked at: say the list is partial
-                    break
-            else:
-                cur.execute(outer.format(inner=inner), [*rank_params, *params, window])
-                rows = cur.fetchall()
-            if not common:
-                cur.execute("RESET enable_indexscan")
-                cur.execute("RESET max_parallel_workers_per_gather")
-        found = [Candidate(r[0], r[1], r[2], r[3], float(r[4])) for r in rows]
-        return found, more or len(found) >= window
+            if query.groups:
+                tsq = [self._tsquery(g) for g in query.groups]
+                weights = [max(idf[w] for w in g) for g in query.groups]
+                words, more = self._ranked(cur, "tsv", tsq, weights, conds, params, top, window)
+                capped |= more
+            common = common_grams(
+                query, {g: docs.get(GRAM_PREFIX + g, 0) for g in query.grams}, total
+            )
+            wanted = [g for g in query.grams if g not in common]
+            if wanted:
+                tsq = [self._tsquery([g]) for g in wanted]
+                weights = [idf[GRAM_PREFIX + g] for g in wanted]
+                grams, more = self._ranked(cur, "gram", tsq, weights, conds, params, top, window)
+                capped |= more
+        return merge(words, grams), capped
+
+    @staticmethod
+    def _ranked(
+        cur: Any,
+        column: str,
+        tsqueries: Sequence[str],
+        weights: Sequence[float],
+        conds: Sequence[str],
+        params: Sequence[Any],
+        top: int,
+        window: int,
+    ) -> tuple[list[Candidate], bool]:
+        """The ``window`` best rows by Σ IDF × ts_rank over rows holding any of ``tsqueries``,
+        among the newest rows first; True when older rows were not looked at."""
+        rank = " + ".join(
+            f"{w:.6f} * ts_rank({column}, to_tsquery('simple', %s), 1)" for w in weights
+        )
+        sql = (
+            f"SELECT id, kind, object_id, extract(epoch from updated_at)::float8, {rank} AS s "  # noqa: S608
+            f"FROM {TABLE} WHERE {column} @@ to_tsquery('simple', %s) AND {' AND '.join(conds)}"
+            "{span} ORDER BY s DESC, id DESC LIMIT %s"
+        )
+        head = [*tsqueries, " | ".join(f"({q})" for q in tsqueries), *params]
+        for span in SPANS:
+            if top <= span * 2:
+                break
+            cur.execute(sql.format(span=" AND id > %s::bigint"), [*head, top - span, window])
+            rows = cur.fetchall()
+            if len(rows) >= window:
+                return [Candidate(r[0], r[1], r[2], r[3], float(r[4])) for r in rows], True
+        cur.execute(sql.format(span=""), [*head, window])
+        return [Candidate(r[0], r[1], r[2], r[3], float(r[4])) for r in cur.fetchall()], False
+
+    def _newest(
+        self, conds: Sequence[str], params: Sequence[Any], window: int
+    ) -> tuple[list[Candidate], bool]:
+        """Numbers alone: the newest matching rows (the trigram index finds them)."""
+        sql = (
+            "SELECT id, kind, object_id, extract(epoch from updated_at)::float8, 1.0 "  # noqa: S608
+            f"FROM {TABLE} WHERE {' AND '.join(conds)} ORDER BY id DESC LIMIT %s"
+        )
+        with connection.cursor() as cur:
+            cur.execute(sql, [*params, window])
+            rows = [Candidate(r[0], r[1], r[2], r[3], float(r[4])) for r in cur.fetchall()]
+        return rows, len(rows) >= window
 
     def refresh_stats(self) -> int:
         """Recount documents per word (ts_stat over the whole index) and the document total."""
         with connection.cursor() as cur:
             cur.execute("DELETE FROM search_termstat")
             cur.execute(STATS_SQL)
+            cur.execute(GRAM_STATS_SQL)
             cur.execute(
                 f"INSERT INTO search_termstat (term, docs) SELECT '', count(*) FROM {TABLE}"  # noqa: S608
             )

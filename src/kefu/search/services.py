@@ -12,6 +12,7 @@ import logging
 import math
 import threading
 import time
+import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,12 +31,14 @@ from kefu.search.registry import SOURCES, source
 
 logger = logging.getLogger(__name__)
 
-WINDOW = 1000  # candidates ranked per search
+WINDOW = 500  # best candidates asked of each of the word and the gram index per search
 RECENCY_BOOST = 0.5  # a brand-new record scores up to 1.5× an old one of equal relevance
 RECENCY_HALF_LIFE_DAYS = 90.0
-NUMBER_EXACT_BONUS = 5.0
+# The fused score: each index's BM25 as a share of the best candidate's, weighted.
+WORD_WEIGHT = 1.0
+GRAM_WEIGHT = 1.0
+NUMBER_EXACT_BONUS = 1.0  # per query number equal to a whole number of the record
 BATCH = 500
-FEW = 30  # fewer hits than this for all the words: add those for some of them
 
 
 # ---- indexing ---------------------------------------------------------------------------------
@@ -137,15 +140,36 @@ def catch_up() -> int:
 
 # ---- synonyms ---------------------------------------------------------------------------------
 
-SYNONYM_CACHE_KEY = "search:synonyms:v1"
+# Each process keeps the synonym groups it read, tagged with the version it read them under; a
+# change anywhere (the synonym screens, the demo, a shell) sets a new version in the shared cache
+# once it commits (see :func:`synonyms_changed`), so every process reads them again at once.
+SYNONYM_VERSION_KEY = "search:synonyms:version"
+SYNONYM_MAX_AGE = 60.0  # seconds; a process whose cache is not shared re-reads this often
+_synonym_memo: dict[str, Any] = {}
+_synonym_lock = threading.Lock()
 
 
 def synonyms() -> text.Synonyms:
-    groups = cache.get(SYNONYM_CACHE_KEY)
-    if groups is None:
-        groups = [g.word_list() for g in SynonymGroup.objects.all()]
-        cache.set(SYNONYM_CACHE_KEY, groups, 300)
-    return text.Synonyms(groups)
+    """The administrator's synonym groups, as of the last committed change."""
+    version = cache.get(SYNONYM_VERSION_KEY)
+    if version is None:
+        cache.add(SYNONYM_VERSION_KEY, uuid.uuid4().hex, None)
+        version = cache.get(SYNONYM_VERSION_KEY)
+    memo = _synonym_memo
+    fresh = time.monotonic() - memo.get("at", -SYNONYM_MAX_AGE) < SYNONYM_MAX_AGE
+    if memo.get("version") == version and fresh:
+        loaded: text.Synonyms = memo["synonyms"]
+        return loaded
+    loaded = text.Synonyms([g.word_list() for g in SynonymGroup.objects.all()])
+    with _synonym_lock:
+        _synonym_memo.update(version=version, synonyms=loaded, at=time.monotonic())
+    return loaded
+
+
+def synonyms_changed(**_kwargs: Any) -> None:
+    """A synonym group was saved or deleted, by any path: every process reads the groups again
+    once the change commits. Connected to the model's signals."""
+    transaction.on_commit(lambda: cache.set(SYNONYM_VERSION_KEY, uuid.uuid4().hex, None))
 
 
 def save_synonyms(group: SynonymGroup | None, words: str, note: str, *, actor: Any) -> SynonymGroup:
@@ -176,7 +200,6 @@ def save_synonyms(group: SynonymGroup | None, words: str, note: str, *, actor: A
             events.record(
                 "synonyms_changed", group, actor=actor, changes={"words": [before, listed]}
             )
-        transaction.on_commit(lambda: cache.delete(SYNONYM_CACHE_KEY))
         enqueue(_reindex_words_task(), listed)
     return group
 
@@ -206,7 +229,6 @@ def delete_synonyms(group: SynonymGroup, *, actor: Any) -> None:
     with transaction.atomic():
         events.record("synonyms_deleted", group, actor=actor, data={"words": group.word_list()})
         group.delete()
-        transaction.on_commit(lambda: cache.delete(SYNONYM_CACHE_KEY))
 
 
 # ---- searching --------------------------------------------------------------------------------
@@ -318,7 +340,8 @@ def search(
     limit: int = 20,
     offset: int = 0,
 ) -> Results:
-    """The records ``user`` may open that match ``q`` and ``filters``, best first."""
+    """The records ``user`` may open that match ``q`` and ``filters``, best first: the records
+    holding any of the words or any of their character grams, ranked by the fused score."""
     started = time.perf_counter()
     filters = filters or Filters()
     query = text.parse(q, synonyms())
@@ -327,45 +350,65 @@ def search(
         return Results(query, [], 0, False, 0.0)
     where = access_q(user, kinds)
     where = filters.q() if where is None else where & filters.q()
-    backend = get_backend()
-    found, capped = backend.candidates(query, where, window=WINDOW)
+    found, capped = get_backend().candidates(query, where, window=WINDOW)
+    fused = fuse(found)
     if query.numbers:
-        found = _exact_number_bonus(found, query)
-    ordered = rank(found, timezone.now())
-    broadened = False
-    if len(found) < FEW and len(query.groups) > 1:
-        # Few records hold every word: follow them with records holding some of the words.
-        seen = {c.id for c in found}
-        some, _partial = backend.candidates(query, where, window=WINDOW, match_all=False)
-        more = [c for c in some if c.id not in seen]
-        broadened = not found and bool(more)
-        ordered += rank(more, timezone.now())
-        found = found + more
+        fused = _exact_number_bonus(fused, query)
+    ordered = rank(fused, timezone.now())
     page = ordered[offset : offset + limit]
-    hits = _hits(user, page, query)
+    hits, whole = _hits(user, page, query)
+    # Say so when no hit on the first page holds every word (they hold some of them).
+    broadened = offset == 0 and len(query.groups) > 1 and bool(hits) and not whole
     took = (time.perf_counter() - started) * 1000
     return Results(query, hits, len(found), capped, took, broadened)
 
 
+def fuse(found: Sequence[Candidate]) -> list[Candidate]:
+    """Each candidate's relevance as WORD_WEIGHT × its word BM25 and GRAM_WEIGHT × its gram
+    BM25, each as a share of the best candidate's, added: a record strong in both comes first,
+    and one that only the grams found (a typo, a compound) still ranks by how well they match."""
+    best_words = max((c.relevance for c in found), default=0.0) or 1.0
+    best_grams = max((c.grams for c in found), default=0.0) or 1.0
+    return [
+        Candidate(
+            c.id,
+            c.kind,
+            c.object_id,
+            c.updated,
+            WORD_WEIGHT * c.relevance / best_words + GRAM_WEIGHT * c.grams / best_grams,
+            c.grams,
+        )  # fmt: skip
+        for c in found
+    ]
+
+
+def _holds_every_group(doc: SearchDoc, query: text.Query) -> bool:
+    haystack = text.normalize(f"{doc.title}\n{doc.body}")
+    return all(any(word in haystack for word in group) for group in query.groups)
+
+
 def _exact_number_bonus(found: list[Candidate], query: text.Query) -> list[Candidate]:
     numbers = dict(
-        SearchDoc.objects.filter(id__in=[c.id for c in found[:WINDOW]]).values_list("id", "numbers")
+        SearchDoc.objects.filter(id__in=[c.id for c in found]).values_list("id", "numbers")
     )
     out = []
     for c in found:
         have = set(numbers.get(c.id, "").split())
         bonus = NUMBER_EXACT_BONUS * sum(1 for n in query.numbers if n in have)
-        out.append(Candidate(c.id, c.kind, c.object_id, c.updated, c.relevance + bonus))
+        out.append(Candidate(c.id, c.kind, c.object_id, c.updated, c.relevance + bonus, c.grams))
     return out
 
 
-def _hits(user: Any, page: Sequence[Candidate], query: text.Query) -> list[Hit]:
+def _hits(user: Any, page: Sequence[Candidate], query: text.Query) -> tuple[list[Hit], bool]:
+    """The page's hits, and whether any of them holds every word group of the query."""
     docs = {d.id: d for d in SearchDoc.objects.filter(id__in=[c.id for c in page])}
     hits = []
+    whole = False
     for c in page:
         doc = docs.get(c.id)
         if doc is None:
             continue
+        whole = whole or _holds_every_group(doc, query)
         hits.append(
             Hit(
                 kind=doc.kind,
@@ -380,4 +423,4 @@ def _hits(user: Any, page: Sequence[Candidate], query: text.Query) -> list[Hit]:
                 snippet=text.snippet(doc.body, query.highlight, width=140),
             )
         )
-    return hits
+    return hits, whole

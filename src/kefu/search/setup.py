@@ -1,5 +1,5 @@
 """What search adds when Kefu starts: its permission, the search page in the menu and the top
-bar, and labels for the synonym events."""
+bar, labels for the synonym events, and the hook that applies synonym changes at once."""
 
 from __future__ import annotations
 
@@ -10,8 +10,18 @@ from kefu.core.permissions import register as register_perm
 
 
 def register() -> None:
+    from django.db.models.signals import post_delete, post_save
+
     from kefu.core.labels import register_labels
     from kefu.core.navigation import NavItem, register_nav, register_topbar
+    from kefu.search.models import SynonymGroup
+    from kefu.search.services import synonyms_changed
+
+    # Any change to a synonym group — the screens, the demo, a shell — applies at once.
+    post_save.connect(synonyms_changed, sender=SynonymGroup, dispatch_uid="search-synonyms-save")
+    post_delete.connect(
+        synonyms_changed, sender=SynonymGroup, dispatch_uid="search-synonyms-delete"
+    )
 
     register_perm(Perm("search.synonyms", "admin", _("Edit search synonyms")), (Role.SUPERVISOR,))
     register_labels(

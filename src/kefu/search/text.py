@@ -4,7 +4,13 @@ Chinese is cut into words by a fast segmenter (rjieba, jieba's dictionary compil
 English and other Latin text is cut at non-letters and lower-cased; full-width forms are folded
 to half-width (NFKC) so "ＶＩＰ" and "VIP" are the same word. Runs of four or more digits (account
 numbers, phone numbers, work-order numbers) are also collected on their own, so that the
-backends can match any part of them.
+backends can match any part of them, and a phone number written with separators or a country
+code (0716-8251639, +86 716 8251639) is also kept in the one form Kefu shows (07168251639).
+
+Beside the words, every text has its *character grams*: the overlapping two-character pieces
+of each run of Chinese (小区停电 → 小区 区停 停电) and each Latin word whole. A query's grams
+still meet a record when the words do not: a compound the segmenter cut differently
+(阳光花园小区), part of a word, or a word with one wrong character (阳光花圆 shares 阳光 and 光花).
 """
 
 from __future__ import annotations
@@ -15,7 +21,10 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+import phonenumbers
 import rjieba
+
+from kefu.search.terms import TermMap, bilingual
 
 # Letters and digits of any script; what the segmenter leaves joined by punctuation is split here.
 _ALNUM = re.compile(r"[^\W_]+")
@@ -103,24 +112,100 @@ def numbers(text: str) -> list[str]:
     return _numbers_in(_joined(normalize(text)))
 
 
+# ---- character grams --------------------------------------------------------------------------
+
+_GRAM_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+|[a-z0-9]+")
+
+
+def _grams_of(normalized: str) -> list[str]:
+    out: list[str] = []
+    for run in _GRAM_RUN.findall(normalized):
+        if run[0].isascii():
+            if run not in STOPWORDS:
+                out.append(run)
+        elif len(run) == 1:
+            out.append(run)
+        else:
+            out.extend([run[i : i + 2] for i in range(len(run) - 1)])
+    return out
+
+
+def grams(text: str) -> list[str]:
+    """The character grams of ``text``: overlapping pairs of Chinese characters within each run
+    of Chinese (a lone character stands for itself), and each Latin or digit word whole."""
+    return _grams_of(normalize(text))
+
+
+# ---- phone numbers ----------------------------------------------------------------------------
+
+# Digits with the separators people write inside a phone number, with an optional + or 00.
+_PHONE_SPAN = re.compile(r"(?:\+|(?<!\d)00)?\(?\d[\d\s\-()（）]{5,20}\d")
+_NON_DIGIT = re.compile(r"\D")
+
+
+def phone_form(raw: str) -> str:
+    """A mainland phone number as Kefu shows it — a mobile as its 11 digits, a landline with its
+    leading 0 (07168251639) — whatever the separators or country code it was written with; ""
+    when ``raw`` is not a valid mainland number."""
+    digits = _NON_DIGIT.sub("", raw)
+    if not 7 <= len(digits) <= 15:
+        return ""
+    if raw.lstrip().startswith("+"):
+        candidates = ["+" + digits]
+    elif digits.startswith("0086"):
+        candidates = ["+" + digits[2:]]
+    elif digits.startswith("86") and len(digits) >= 12:
+        candidates = ["+" + digits, digits]
+    else:
+        candidates = [digits]
+    for candidate in candidates:
+        try:
+            number = phonenumbers.parse(candidate, "CN")
+        except phonenumbers.NumberParseException:
+            continue
+        if number.country_code != 86 or not phonenumbers.is_valid_number(number):
+            continue
+        national = str(number.national_number)
+        return national if national.startswith("1") else "0" + national
+    return ""
+
+
+def _phones_in(normalized: str) -> list[tuple[int, int, str]]:
+    """(start, end, national form) of each phone number written in ``normalized`` text."""
+    found = []
+    for m in _PHONE_SPAN.finditer(normalized):
+        form = phone_form(m.group())
+        if form:
+            found.append((m.start(), m.end(), form))
+    return found
+
+
 @dataclass(frozen=True)
 class Analyzed:
-    """One document ready for a backend: space-joined terms (title, body) and numbers."""
+    """One document ready for a backend: space-joined terms (title, body), numbers, and the
+    character grams of the title and of the body."""
 
     title: str
     body: str
     numbers: str
     size: int  # characters of source text, for throughput figures
+    title_grams: str = ""
+    body_grams: str = ""
 
 
 def analyze(title: str, body: str, extra_numbers: Sequence[str] = ()) -> Analyzed:
-    title_words = _joined(normalize(title))
-    body_words = _joined(normalize(body))
+    norm_title, norm_body = normalize(title), normalize(body)
+    title_words = _joined(norm_title)
+    body_words = _joined(norm_body)
+    extra = [normalize(n).strip() for n in extra_numbers]
+    phones = [f for _s, _e, f in _phones_in(norm_title + "\n" + norm_body)]
+    phones += [phone_form(n) for n in extra if n]
     nums = dict.fromkeys(
         [
             *_numbers_in(title_words),
             *_numbers_in(body_words),
-            *(normalize(n).strip() for n in extra_numbers),
+            *(n.lstrip("+") for n in extra),
+            *phones,
         ]
     )
     return Analyzed(
@@ -128,6 +213,8 @@ def analyze(title: str, body: str, extra_numbers: Sequence[str] = ()) -> Analyze
         body=_without_stopwords(body_words),
         numbers=" ".join(n for n in nums if n),
         size=len(title) + len(body),
+        title_grams=" ".join(_grams_of(norm_title)),
+        body_grams=" ".join(_grams_of(norm_body)),
     )
 
 
@@ -151,40 +238,90 @@ class Synonyms:
 
 @dataclass(frozen=True)
 class Query:
-    """A parsed search: every group must match (one of its words); every number must occur
-    inside some number of the document."""
+    """A parsed search. ``groups``: each a word and the words that mean the same (synonyms,
+    the bilingual term map); a record scores for every group it holds. ``grams``: the
+    character grams of the words, matched on their own. ``numbers``: each must occur inside
+    some number of the record."""
 
     text: str
     groups: tuple[tuple[str, ...], ...] = ()
     numbers: tuple[str, ...] = ()
     highlight: tuple[str, ...] = field(default=())
+    grams: tuple[str, ...] = ()
 
     @property
     def empty(self) -> bool:
-        return not self.groups and not self.numbers
+        return not self.groups and not self.numbers and not self.grams
 
 
-def parse(text: str, synonyms: Synonyms | None = None, *, max_terms: int = 12) -> Query:
-    """What the person typed, as a :class:`Query`. Digit runs of four or more become number
-    matches; shorter ones and words become terms (expanded by ``synonyms``)."""
+MAX_GRAMS = 24
+
+
+def _single_word(word: str) -> str:
+    """``word`` if the segmenter keeps it as one index term, else "" (a longer expansion is
+    still found through its grams)."""
+    cut = _tokens(normalize(word))
+    return cut[0] if len(cut) == 1 else ""
+
+
+def parse(
+    text: str,
+    synonyms: Synonyms | None = None,
+    *,
+    max_terms: int = 12,
+    terms: TermMap | None = None,
+) -> Query:
+    """What the person typed, as a :class:`Query`. A phone number in any format becomes the
+    form Kefu stores; other digit runs of four or more become number matches; shorter ones and
+    words become terms, expanded by ``synonyms`` and by the bilingual term map (English
+    service words find the Chinese ones, and back)."""
     synonyms = synonyms or Synonyms()
+    terms = bilingual() if terms is None else terms
     add_words(synonyms.words())  # so that "没电" is one word, as in the synonym list
     text = text.strip()[:200]
-    groups: list[tuple[str, ...]] = []
+    normalized = normalize(text)
     nums: list[str] = []
-    for token in _tokens(normalize(text)):
+    for start, end, form in reversed(_phones_in(normalized)):
+        nums.insert(0, form)
+        normalized = normalized[:start] + " " + normalized[end:]
+    tokens = _tokens(normalized)
+    words: list[str] = []
+    for token in tokens:
         if is_number(token):
             if token not in nums:
                 nums.append(token)
-            continue
-        if token in STOPWORDS:
-            continue
-        group = synonyms.expand(token)
-        if group not in groups:
+        elif token not in STOPWORDS:
+            words.append(token)
+    groups: list[tuple[str, ...]] = []
+    gram_words: list[str] = []
+    for typed_words, translated in terms.expand(words):
+        own = [w for word in typed_words for w in synonyms.expand(word)]
+        more = [w for t in translated for w in synonyms.expand(t)]
+        everything = dict.fromkeys([*own, *more])
+        gram_words.extend(everything)
+        group = tuple(dict.fromkeys(w for w in (_single_word(w) for w in everything) if w))
+        if group and group not in groups:
             groups.append(group)
     groups = groups[:max_terms]
-    shown = dict.fromkeys([w for g in groups for w in g] + nums)
-    return Query(text=text, groups=tuple(groups), numbers=tuple(nums[:4]), highlight=tuple(shown))
+    # The grams of what was typed, across word boundaries (typos, compounds), stopwords out,
+    # then those of the synonyms and translations.
+    runs: list[str] = [""]
+    for token in tokens:
+        if token in STOPWORDS or is_number(token) or token.isascii():
+            runs.extend([token if token.isascii() and token in words else "", ""])
+        else:
+            runs[-1] += token
+    typed = _grams_of(" ".join(r for r in runs if r))
+    expanded = [g for w in gram_words for g in _grams_of(normalize(w))]
+    gram_list = list(dict.fromkeys([*typed, *expanded]))[:MAX_GRAMS]
+    shown = dict.fromkeys([w for g in groups for w in g] + nums + gram_list)
+    return Query(
+        text=text,
+        groups=tuple(groups),
+        numbers=tuple(nums[:4]),
+        highlight=tuple(shown),
+        grams=tuple(gram_list),
+    )
 
 
 def snippet(text: str, words: Sequence[str], *, width: int = 120) -> list[tuple[str, bool]]:
