@@ -97,10 +97,25 @@ def test_the_demo_work_orders_cover_every_type_channel_and_state_with_timelines(
             assert status == Status.NEW, pk
 
 
-def test_the_demo_queues_have_waiting_customers_and_a_morning_of_presence(client):
+@pytest.mark.parametrize("beijing_hour", [8, 23])
+def test_the_demo_queues_have_waiting_customers_and_a_morning_of_presence(client, beijing_hour):
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    import time_machine
+
+    # given the demo loaded early in the morning or late at night (Beijing time)
+    loaded_at = dt.datetime(2026, 12, 3, beijing_hour, tzinfo=ZoneInfo("Asia/Shanghai"))
+    with time_machine.travel(loaded_at, tick=True):
+        seed_demo()
+        _check_the_demo_queues(client)
+
+
+def _check_the_demo_queues(client):
+    from django.utils import timezone
+
     from kefu.routing.models import Presence, PresenceChange, QueueItem, RoutingQueue
 
-    seed_demo()
     assert set(RoutingQueue.objects.values_list("strategy", flat=True)) == {
         "skills",
         "least_loaded",
@@ -113,6 +128,7 @@ def test_the_demo_queues_have_waiting_customers_and_a_morning_of_presence(client
     assert waiting.filter(not_before__isnull=False).count() == 1
     assert not Presence.objects.filter(state="available").exists()  # nobody takes offers unseen
     assert PresenceChange.objects.filter(state="break", reason="training").exists()
+    assert not PresenceChange.objects.filter(started_at__gt=timezone.now()).exists()
     # a signed-out agent who signs in becomes available
     agent = User.objects.get(username="agent01")
     client.force_login(agent)

@@ -61,6 +61,8 @@ MORNING = [
     (150, "break", "training"),
     (210, "available", ""),
 ]
+SHIFT_SO_FAR = dt.timedelta(hours=5)
+"""Longer than the morning above plus the agents' staggered starts (at most 51 minutes)."""
 
 
 @seeder(50)
@@ -95,7 +97,12 @@ def _presence(ctx: DemoContext, hotline: RoutingQueue) -> None:
     """Today's presence history of the agents. Right now they are busy, on a break or signed
     out, so the waiting customers stay on the board until someone signs in (and is available)."""
     agents: list[User] = ctx.data["agents"]
-    today = timezone.localtime(ctx.now).replace(hour=8, minute=0, second=0, microsecond=0)
+    # The shift began at 08:00, or (early in the day, or on a night shift) five hours ago, so
+    # the whole morning pattern lies in the past whatever the hour the demo is loaded at.
+    today = min(
+        timezone.localtime(ctx.now).replace(hour=8, minute=0, second=0, microsecond=0),
+        timezone.localtime(ctx.now - SHIFT_SO_FAR).replace(second=0, microsecond=0),
+    )
     rows = []
     for n, agent in enumerate(agents):
         services.sync_capacity(agent)
