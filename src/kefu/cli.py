@@ -9,6 +9,7 @@ kefu beat           run the Celery scheduler (production)
 kefu bench NAME     run a benchmark from bench/ (NAME.py), e.g. `kefu bench api --scale 0.01`
 kefu check          check configuration and connectivity, say what is wrong
 kefu manage ...     any Django management command
+kefu calls ...      hotline: import call logs, follow a queue_log, print KPIs
 kefu wfm backtest   forecast accuracy on a call log (MASE, WAPE) against the weekly naive
 """
 
@@ -248,6 +249,13 @@ def cmd_wfm(args: argparse.Namespace, extra: list[str]) -> int:
     return wfm_main(extra)
 
 
+def cmd_calls(args: argparse.Namespace, extra: list[str]) -> int:
+    _setup()
+    from kefu.calls.cli import main as calls_main
+
+    return calls_main(extra)
+
+
 def cmd_manage(args: argparse.Namespace, extra: list[str]) -> int:
     _setup()
     from django.core.management import execute_from_command_line
@@ -309,6 +317,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("wfm", help="workforce management (kefu wfm backtest --data FILE)",
                        add_help=False)  # fmt: skip
     p.set_defaults(func=cmd_wfm, takes_extra=True)
+
+    p = sub.add_parser("calls", help="hotline: kefu calls import|follow|kpi", add_help=False)
+    p.set_defaults(func=cmd_calls, takes_extra=True)
 
     p = sub.add_parser("manage", help="run a Django management command", add_help=False)
     p.set_defaults(func=cmd_manage, takes_extra=True)

@@ -149,6 +149,7 @@ INSTALLED_APPS = [
     "kefu.routing",
     "kefu.search",
     "kefu.kb",
+    "kefu.calls",
 ]
 
 MIDDLEWARE = [

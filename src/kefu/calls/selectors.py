@@ -1,0 +1,217 @@
+"""Read queries: the call list, a call's timeline, and KPI sums per interval, queue and agent.
+
+KPIs are summed by the database per 15-minute interval (UTC) and queue, and per agent; longer
+intervals, hours of the day, days and totals are rolled up from those sums in Python (sums add
+up; the ratios are computed last, in ``kpi.compute``). 15-minute steps line up with every time
+zone in use, so the local-time roll-up is exact.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.db import connection
+from django.db.models import QuerySet
+
+from kefu.calls import kpi
+from kefu.calls.access import visible_calls
+from kefu.calls.models import Call, QueueLogEvent
+from kefu.core.events import history
+
+STEP = 900
+OFFERED = ("answered", "abandoned", "unanswered")
+
+
+@dataclass(frozen=True)
+class CallFilters:
+    queue: str = ""
+    agent: str = ""
+    outcome: str = ""
+    day: dt.date | None = None
+    caller: str = ""
+
+
+def list_calls(user: Any, filters: CallFilters, tz: dt.tzinfo) -> QuerySet[Call]:
+    qs = visible_calls(user).select_related("customer", "user", "ticket", "wrapup")
+    if filters.queue:
+        qs = qs.filter(queue=filters.queue)
+    if filters.agent:
+        qs = qs.filter(agent=filters.agent)
+    if filters.outcome:
+        qs = qs.filter(outcome=filters.outcome)
+    if filters.caller:
+        qs = qs.filter(caller=filters.caller)
+    if filters.day:
+        start = dt.datetime.combine(filters.day, dt.time(0), tzinfo=tz)
+        qs = qs.filter(started_at__gte=start, started_at__lt=start + dt.timedelta(days=1))
+    return qs.order_by("-started_at", "-id")
+
+
+def queue_names() -> list[str]:
+    return list(Call.objects.exclude(queue="").values_list("queue", flat=True).distinct()[:200])
+
+
+def call_timeline(call: Call) -> list[Any]:
+    """The call's queue events (queue_log calls) or its recorded changes (others)."""
+    if call.source == "queue_log":
+        return list(QueueLogEvent.objects.filter(callid=call.external_id).order_by("ts", "id"))
+    return list(history("call", call.pk, 200))
+
+
+# --- KPIs -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class KpiQuery:
+    start: dt.date
+    end: dt.date  # inclusive
+    tz: dt.tzinfo
+    interval_min: int = 30
+    queue: str = ""
+    agent: str = ""
+    short_abandon_s: int = kpi.DEFAULT_SHORT_ABANDON_S
+    service_level_s: int = kpi.DEFAULT_SERVICE_LEVEL_S
+    timely_ring_s: int = kpi.DEFAULT_TIMELY_RING_S
+
+    @property
+    def bounds(self) -> tuple[dt.datetime, dt.datetime]:
+        first = dt.datetime.combine(self.start, dt.time(0), tzinfo=self.tz)
+        last = dt.datetime.combine(self.end + dt.timedelta(days=1), dt.time(0), tzinfo=self.tz)
+        return first.astimezone(dt.UTC), last.astimezone(dt.UTC)
+
+
+@dataclass
+class KpiReport:
+    query: KpiQuery
+    total: kpi.Kpis
+    by_interval: list[tuple[dt.datetime, kpi.Kpis]] = field(default_factory=list)
+    by_day: list[tuple[dt.date, kpi.Kpis]] = field(default_factory=list)
+    by_hour: list[tuple[int, kpi.Kpis]] = field(default_factory=list)
+    by_queue: list[tuple[str, kpi.Kpis]] = field(default_factory=list)
+    by_agent: list[tuple[str, kpi.Kpis]] = field(default_factory=list)
+
+
+def _bucket_sql() -> str:
+    if connection.vendor == "postgresql":
+        return f"CAST(FLOOR(EXTRACT(EPOCH FROM offered_at) / {STEP}) AS BIGINT)"
+    return f"CAST(strftime('%%s', offered_at) AS INTEGER) / {STEP}"
+
+
+_SUMS = """
+    COUNT(*),
+    SUM(CASE WHEN outcome = 'answered' THEN 1 ELSE 0 END),
+    SUM(CASE WHEN outcome = 'abandoned' THEN 1 ELSE 0 END),
+    SUM(CASE WHEN outcome = 'abandoned' AND wait_s < %s THEN 1 ELSE 0 END),
+    SUM(CASE WHEN outcome = 'answered' AND wait_s <= %s THEN 1 ELSE 0 END),
+    SUM(CASE WHEN outcome = 'answered' AND ring_s IS NOT NULL THEN 1 ELSE 0 END),
+    SUM(CASE WHEN outcome = 'answered' AND ring_s <= %s THEN 1 ELSE 0 END),
+    SUM(CASE WHEN outcome = 'answered' THEN wait_s ELSE 0 END),
+    SUM(CASE WHEN outcome = 'answered' THEN talk_s ELSE 0 END),
+    SUM(CASE WHEN outcome = 'answered' THEN hold_s ELSE 0 END),
+    SUM(CASE WHEN outcome = 'answered' THEN acw_s ELSE 0 END),
+    MAX(wait_s)
+"""
+
+
+def _totals(values: Iterable[Any], staffed: int | None = None) -> kpi.Totals:
+    v = [int(x or 0) for x in values]
+    return kpi.Totals(*v, staffed_s=staffed)
+
+
+def _sums(q: KpiQuery, group: str) -> list[tuple[Any, ...]]:
+    start, end = q.bounds
+    where = ["offered_at >= %s", "offered_at < %s", f"outcome IN {OFFERED!r}"]
+    params: list[Any] = [q.short_abandon_s, q.service_level_s, q.timely_ring_s]
+    if connection.vendor == "sqlite":
+        params += [start.strftime("%Y-%m-%d %H:%M:%S"), end.strftime("%Y-%m-%d %H:%M:%S")]
+    else:
+        params += [start, end]
+    for column, value in (("queue", q.queue), ("agent", q.agent)):
+        if value:
+            where.append(f"{column} = %s")
+            params.append(value)
+    sql = (
+        f"SELECT {group}, {_SUMS} FROM calls_call WHERE {' AND '.join(where)} "  # noqa: S608
+        f"GROUP BY {group}"
+    )
+    with connection.cursor() as cur:
+        cur.execute(sql, params)
+        return list(cur.fetchall())
+
+
+def _staffed(q: KpiQuery) -> dict[tuple[str, int], int]:
+    start, end = (int(b.timestamp()) for b in q.bounds)
+    kinds = {
+        "AGENTLOGIN": "login",
+        "ADDMEMBER": "login",
+        "AGENTLOGOFF": "logoff",
+        "REMOVEMEMBER": "logoff",
+        "PAUSE": "pause",
+        "PAUSEALL": "pause",
+        "UNPAUSE": "unpause",
+        "UNPAUSEALL": "unpause",
+    }
+    rows = QueueLogEvent.objects.filter(ts__gte=start - 86_400, ts__lt=end, event__in=kinds)
+    if q.agent:
+        rows = rows.filter(agent=q.agent)
+    events = [
+        (ts, agent, kinds[event])
+        for ts, agent, event in rows.order_by("ts", "id").values_list("ts", "agent", "event")
+    ]
+    if not events:
+        return {}
+    return kpi.staffed_seconds(events, start, end, STEP)
+
+
+def kpi_report(q: KpiQuery) -> KpiReport:
+    tz = q.tz
+    step = q.interval_min * 60
+    per_bucket: dict[int, kpi.Totals] = defaultdict(kpi.Totals)
+    per_queue: dict[str, kpi.Totals] = defaultdict(kpi.Totals)
+    for bucket, queue, *values in _sums(q, f"{_bucket_sql()}, queue"):
+        totals = _totals(values)
+        per_bucket[int(bucket)] += totals
+        per_queue[queue or "—"] += totals
+    staffed = _staffed(q) if not q.queue else {}
+    staffed_bucket: dict[int, int] = defaultdict(int)
+    staffed_agent: dict[str, int] = defaultdict(int)
+    for (agent, ts), seconds in staffed.items():
+        staffed_bucket[ts // STEP] += seconds
+        staffed_agent[agent] += seconds
+    for bucket, seconds in staffed_bucket.items():
+        per_bucket[bucket] += kpi.Totals(staffed_s=seconds)
+    per_agent: dict[str, kpi.Totals] = defaultdict(kpi.Totals)
+    for agent, *values in _sums(q, "agent"):
+        if agent:
+            per_agent[agent] += _totals(values, staffed_agent.get(agent))
+
+    intervals: dict[dt.datetime, kpi.Totals] = defaultdict(kpi.Totals)
+    days: dict[dt.date, kpi.Totals] = defaultdict(kpi.Totals)
+    hours: dict[int, kpi.Totals] = defaultdict(kpi.Totals)
+    total = kpi.Totals(staffed_s=None)
+    for bucket, totals in per_bucket.items():
+        local = dt.datetime.fromtimestamp(bucket * STEP, tz=dt.UTC).astimezone(tz)
+        midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
+        offset = int((local - midnight).total_seconds()) // step * step
+        intervals[midnight + dt.timedelta(seconds=offset)] += totals
+        days[local.date()] += totals
+        hours[local.hour] += totals
+        total += totals
+    return KpiReport(
+        query=q,
+        total=kpi.compute(total),
+        by_interval=[(k, kpi.compute(v)) for k, v in sorted(intervals.items())],
+        by_day=[(k, kpi.compute(v)) for k, v in sorted(days.items())],
+        by_hour=[(k, kpi.compute(v)) for k, v in sorted(hours.items())],
+        by_queue=[(k, kpi.compute(v)) for k, v in sorted(per_queue.items())],
+        by_agent=[(k, kpi.compute(v)) for k, v in sorted(per_agent.items())],
+    )
+
+
+def zone(name: str) -> dt.tzinfo:
+    return ZoneInfo(name)
