@@ -9,8 +9,10 @@ Two shapes:
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, unquote, urlparse
 
 import dj_database_url
@@ -153,6 +155,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "kefu.core.middleware.RequestLimitsMiddleware",
     "kefu.core.middleware.ServerTimingMiddleware",
     "kefu.core.middleware.SecurityHeadersMiddleware",
     "kefu.core.middleware.ApiErrorMiddleware",
@@ -162,6 +165,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "kefu.core.middleware.UserLanguageMiddleware",
+    "kefu.core.middleware.ApiRateLimitMiddleware",
     "kefu.core.middleware.RequestContextMiddleware",
     "kefu.core.middleware.SessionIdleMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -226,9 +230,29 @@ CSRF_COOKIE_SAMESITE = "Lax"
 _secure = ENV.boolean("KEFU_SECURE_COOKIES", default=PRODUCTION)
 SESSION_COOKIE_SECURE = _secure
 CSRF_COOKIE_SECURE = _secure
-if ENV.boolean("KEFU_BEHIND_PROXY"):
+_behind_proxy = ENV.boolean("KEFU_BEHIND_PROXY")
+if _behind_proxy:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     USE_X_FORWARDED_HOST = True
+
+
+def _networks(name: str, default: list[str]) -> tuple[Any, ...]:
+    found = []
+    for part in ENV.strings(name) or default:
+        try:
+            found.append(ipaddress.ip_network(part, strict=False))
+        except ValueError:
+            raise SettingError(f"{name}: {part!r} is not an address or network.") from None
+    return tuple(found)
+
+
+KEFU_TRUSTED_PROXIES = _networks(
+    "KEFU_TRUSTED_PROXIES", ["127.0.0.1", "::1"] if _behind_proxy else []
+)
+# HSTS: browsers keep to HTTPS for this long once they saw the site over HTTPS (production).
+_hsts = ENV.integer("KEFU_HSTS_SECONDS", minimum=0, maximum=2 * 31536000)
+SECURE_HSTS_SECONDS = (31536000 if _hsts is None else _hsts) if PRODUCTION else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = False
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
@@ -239,9 +263,22 @@ X_FRAME_OPTIONS = "DENY"
 LOGIN_FAILURE_LIMIT = 5
 LOGIN_FAILURE_WINDOW_SECONDS = 15 * 60
 LOGIN_ADDRESS_FAILURE_LIMIT = 30
+# Failures of one account from devices it never signed in on, from anywhere: past this, only
+# its known devices (the signed device cookie) may still try. The owner is never locked out.
+LOGIN_ACCOUNT_FAILURE_LIMIT = 50
+# Password-reset and sign-in-link mails per hour: per client address, and per recipient.
+ACCOUNT_MAIL_ADDRESS_LIMIT = 10
+ACCOUNT_MAIL_RECIPIENT_LIMIT = 3
 
-# Request bodies: forms and JSON up to 2.5 MB; attachments have their own limits per feature.
+# Request bodies: forms and JSON up to 2.5 MB; uploads up to KEFU_MAX_REQUEST_MB in all
+# (each attachment also has its own limit per feature).
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+KEFU_MAX_REQUEST_BYTES = (
+    (ENV.integer("KEFU_MAX_REQUEST_MB", minimum=1, maximum=2000) or 25) * 1024 * 1024
+)
+_rate = ENV.integer("KEFU_API_RATE_LIMIT", minimum=0, maximum=1_000_000)
+KEFU_API_RATE_LIMIT = 600 if _rate is None else _rate
+KEFU_API_RATE_WINDOW_SECONDS = 60
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 2000
 
 # --- e-mail -----------------------------------------------------------------------------------
@@ -297,6 +334,9 @@ KEFU_ATTACHMENT_MAX_BYTES = (
     (ENV.integer("KEFU_ATTACHMENT_MAX_MB", minimum=1, maximum=500) or 10) * 1024 * 1024
 )
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+# Customers' files are readable by the service account only, whatever the process umask.
+FILE_UPLOAD_PERMISSIONS = 0o640
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o750
 API_TOKEN_PREFIX = "kefu_"  # noqa: S105 - the public marker of Kefu tokens, not a secret
 
 KEFU_WEB_WORKERS = ENV.integer("KEFU_WEB_WORKERS", minimum=1, maximum=64)

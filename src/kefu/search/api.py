@@ -11,6 +11,7 @@ from ninja import Query, Router
 from pydantic import Field, model_validator
 
 from kefu.core.api_base import Input, Out
+from kefu.core.validation import PathId
 from kefu.search import services
 
 router = Router(tags=["search"])
@@ -21,7 +22,7 @@ class SearchIn(Input):
     kind: Literal["ticket", "customer", "article"] | None = None
     status: str | None = Field(None, max_length=20)
     type: str | None = Field(None, max_length=40, description="Work-order type code")
-    team: int | None = Field(None, ge=1)
+    team: PathId | None = Field(None, ge=1)
     since: dt.date | None = Field(None, description="Created on or after this day")
     until: dt.date | None = Field(None, description="Created on or before this day")
     limit: int = Field(20, ge=1, le=100)
