@@ -15,6 +15,7 @@ urlpatterns = [
     path("kb/", include("kefu.kb.urls")),
     path("calls/", include("kefu.calls.urls")),
     path("search/", include("kefu.search.urls")),
+    path("email/", include("kefu.email.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     re_path(r"^api/(?P<rest>.*)$", api_not_found),
