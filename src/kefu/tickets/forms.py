@@ -209,7 +209,7 @@ class MoveForm(StyledForm):
 class PortalTicketForm(StyledForm):
     ticket_type = forms.ChoiceField(label=_("What is it about?"))
     category = forms.ChoiceField(label=_("Category"), required=False)
-    title = forms.CharField(label=_("Subject"), max_length=200)
+    title = forms.CharField(label=_("Title"), max_length=200)
     description = forms.CharField(
         label=_("Describe the matter"), max_length=20000, widget=forms.Textarea(attrs={"rows": 6})
     )

@@ -1,11 +1,16 @@
-"""Work orders on the customer page's contact history."""
+"""Work orders on the customer page's contact history, and the change lines of a work order's
+timeline."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.urls import reverse
 
+from kefu.core.labels import field_label, value_label
+from kefu.core.templatetags.kefu import show_value
+from kefu.core.validation import display_phone
 from kefu.customers.models import Customer
 from kefu.customers.selectors import HistoryItem
 from kefu.tickets.access import visible_tickets
@@ -29,3 +34,65 @@ def ticket_history(customer: Customer, user: Any) -> list[HistoryItem]:
         )
         for t in tickets
     ]
+
+
+# --- the work-order timeline's change lines -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ChangeLine:
+    """One field of a change event as the timeline shows it: ``label: before → after``, or
+    ``label: value`` for what a new work order was opened with (``initial``)."""
+
+    field: str
+    label: str
+    before: str
+    after: str
+    initial: bool
+
+
+def _shown(field: str, value: Any, names: dict[int, str]) -> str:
+    if value in (None, "", []):
+        return ""
+    if field == "customer" and isinstance(value, int):
+        return names.get(value) or f"#{value}"
+    if field == "contact_phone" and isinstance(value, str):
+        return display_phone(value)
+    text = show_value(value_label(field, value))
+    return "" if text == "—" else text
+
+
+def change_lines(event: Any, ticket: Any = None) -> list[ChangeLine]:
+    """The readable lines of an event's ``changes``: values in words (a customer's name, a
+    phone number as it is written, a status label), nothing for a field that stayed empty, and
+    for a work order's creation only the fields it was opened with."""
+    changes = event.changes or {}
+    pairs = [
+        (key, pair[0], pair[1])
+        for key, pair in changes.items()
+        if isinstance(pair, list | tuple) and len(pair) == 2
+    ]
+    created = event.action.endswith("_created")
+    names: dict[int, str] = {}
+    customers = {v for key, *values in pairs if key == "customer" for v in values}
+    known = getattr(ticket, "customer", None) if ticket is not None else None
+    if known is not None:
+        names[known.pk] = known.name
+    wanted = {v for v in customers if isinstance(v, int) and v not in names}
+    if wanted:
+        names.update(Customer.objects.filter(pk__in=wanted).values_list("pk", "name"))
+    lines = []
+    for key, old, new in pairs:
+        before, after = _shown(key, old, names), _shown(key, new, names)
+        if before == after or (created and (not after or new is False)):
+            continue
+        lines.append(
+            ChangeLine(
+                field=key,
+                label=str(field_label(key)),
+                before=before or "—",
+                after=after or "—",
+                initial=created and not before,
+            )
+        )
+    return lines

@@ -121,3 +121,11 @@ def ticket_rows(tickets: Any, selectable: bool) -> str:
             f'<td class="small text-nowrap" title="{updated:%Y-%m-%d %H:%M}">{updated:%m-%d %H:%M}</td></tr>'
         )
     return SafeString("".join(out))
+
+
+@register.filter
+def change_lines(event: Any, ticket: Any = None) -> list[Any]:
+    """``{% for line in e|change_lines:ticket %}``: an event's changes in words."""
+    from kefu.tickets.history import change_lines as lines
+
+    return lines(event, ticket)

@@ -54,6 +54,27 @@
     });
   }
 
+  // Put a block of text (a standard reply, an article) where the cursor was, or at the end when
+  // the box was not used yet, on lines of its own: never glued to the text around it.
+  var cursor = null;
+  if (body) {
+    ["input", "click", "keyup", "select"].forEach(function (name) {
+      body.addEventListener(name, function () { cursor = body.selectionEnd; });
+    });
+  }
+  function insertBlock(text) {
+    var at = cursor === null ? body.value.length : Math.min(cursor, body.value.length);
+    var before = body.value.slice(0, at);
+    var after = body.value.slice(at);
+    if (before && !/\n$/.test(before)) { text = "\n" + text; }
+    if (after && !/^\n/.test(after)) { text = text + "\n"; }
+    body.value = before + text + after;
+    cursor = before.length + text.length;
+    body.focus();
+    body.setSelectionRange(cursor, cursor);
+    body.dispatchEvent(new Event("input", { bubbles: true }));
+  }
+
   // Standard replies with this work order's values.
   var canned = document.getElementById("canned");
   if (canned && body) {
@@ -61,9 +82,7 @@
       if (!canned.value) { return; }
       var url = canned.dataset.url.replace(/\/0\/$/, "/" + canned.value + "/");
       fetch(url, { credentials: "same-origin" }).then(function (r) { return r.json(); }).then(function (data) {
-        var start = body.selectionStart || body.value.length;
-        body.value = body.value.slice(0, start) + data.text + body.value.slice(start);
-        body.focus();
+        insertBlock(data.text);
         canned.value = "";
       });
     });
@@ -76,9 +95,7 @@
       if (button.dataset.confirm && !window.confirm(button.dataset.confirm)) { return; }
       fetch(button.dataset.insertUrl, { credentials: "same-origin" }).then(function (r) { return r.json(); }).then(function (data) {
         if (!data.text) { window.alert(data.error || "?"); return; }
-        var start = body.selectionStart || body.value.length;
-        body.value = body.value.slice(0, start) + data.text + body.value.slice(start);
-        body.focus();
+        insertBlock(data.text);
       });
     });
   });
