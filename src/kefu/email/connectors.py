@@ -50,10 +50,14 @@ class ImapSource:
             ssl_context=context if server.security == Security.SSL else None,
             timeout=TIMEOUT,
         )
-        if server.security == Security.STARTTLS:
-            self.client.starttls(context)
-        self.client.login(server.username, server.password)
-        info = self.client.select_folder(server.folder, readonly=True)
+        try:
+            if server.security == Security.STARTTLS:
+                self.client.starttls(context)
+            self.client.login(server.username, server.password)
+            info = self.client.select_folder(server.folder, readonly=True)
+        except Exception:
+            self.client.shutdown()
+            raise
         self.validity = int(info[b"UIDVALIDITY"])
         self.folder = server.folder
 
@@ -97,10 +101,14 @@ class Pop3Source:
             )
         else:
             self.conn = poplib.POP3(server.host, server.port, timeout=TIMEOUT)
+        try:
             if server.security == Security.STARTTLS:
                 self.conn.stls(context)
-        self.conn.user(server.username)
-        self.conn.pass_(server.password)
+            self.conn.user(server.username)
+            self.conn.pass_(server.password)
+        except Exception:
+            self.conn.close()
+            raise
 
     def keys(self) -> list[tuple[str, int]]:
         _resp, listing, _octets = self.conn.uidl()
@@ -137,12 +145,16 @@ def smtp_connect(server: Server) -> smtplib.SMTP:
         conn = smtplib.SMTP_SSL(server.host, server.port, timeout=TIMEOUT, context=context)
     else:
         conn = smtplib.SMTP(server.host, server.port, timeout=TIMEOUT)
+    try:
         if server.security == Security.STARTTLS:
             conn.ehlo()
             conn.starttls(context=context)
-    conn.ehlo()
-    if server.username:
-        conn.login(server.username, server.password)
+        conn.ehlo()
+        if server.username:
+            conn.login(server.username, server.password)
+    except Exception:
+        conn.close()
+        raise
     return conn
 
 

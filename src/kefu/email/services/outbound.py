@@ -367,8 +367,9 @@ def send_outbound(outbound_id: int) -> str:
         )
         ok = True
     except smtplib.SMTPRecipientsRefused as exc:
-        ok, permanent = False, True
+        ok = False
         code, text = next(iter(exc.recipients.values()))
+        permanent = 500 <= code < 600
         detail = f"{code} {text.decode('utf-8', 'replace') if isinstance(text, bytes) else text}"
     except smtplib.SMTPResponseException as exc:
         ok = False

@@ -117,8 +117,10 @@ class Dovecot:
         self.root = root
         self.imap_port = _free_port()
         self.pop3_port = _free_port()
+        # Accounts are made up front: Dovecot reads its passwd-file when it starts.
         self.passwd = root / "passwd"
-        self.passwd.write_text("")
+        self.accounts = [(f"u{uuid.uuid4().hex[:12]}", "mail-pass-2026") for _ in range(200)]
+        self.passwd.write_text("".join(f"{u}:{{PLAIN}}{p}::::::\n" for u, p in self.accounts))
         home = root / "home"
         home.mkdir()
         if os.getuid() == 0:
@@ -212,18 +214,19 @@ service pop3-login {{
         path = self.root / "dovecot.log"
         return path.read_text(errors="replace")[-3000:] if path.exists() else ""
 
-    def add_user(self, password: str = "mail-pass-2026") -> tuple[str, str]:  # noqa: S107 - test
+    def add_user(self) -> tuple[str, str]:
         """A fresh mail account (so tests never see each other's mail)."""
-        user = f"u{uuid.uuid4().hex[:12]}"
-        with self.passwd.open("a") as handle:
-            handle.write(f"{user}:{{PLAIN}}{password}::::::\n")
-        return user, password
+        return self.accounts.pop()
 
     def client(self, user: str, password: str) -> Any:
         from imapclient import IMAPClient
 
         client = IMAPClient("127.0.0.1", port=self.imap_port, ssl=False, timeout=10)
-        client.login(user, password)
+        try:
+            client.login(user, password)
+        except Exception:
+            client.shutdown()
+            raise
         return client
 
     def deliver(self, user: str, password: str, *messages: bytes) -> None:
@@ -236,6 +239,8 @@ service pop3-login {{
             client.logout()
 
     def stop(self) -> None:
+        if self.proc.stderr is not None:
+            self.proc.stderr.close()
         self.proc.terminate()
         try:
             self.proc.wait(timeout=10)
