@@ -35,6 +35,7 @@ def _mount() -> None:
     from kefu.accounts.api import router as accounts
     from kefu.core.api import router as audit
     from kefu.customers.api import router as customers
+    from kefu.email.api import router as email
     from kefu.kb.api import router as kb
     from kefu.routing.api import router as routing
     from kefu.search.api import router as search
@@ -49,6 +50,7 @@ def _mount() -> None:
     api.add_router("", routing)
     api.add_router("", search)
     api.add_router("", kb)
+    api.add_router("", email)
 
 
 _mount()
