@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from celery import shared_task
+from celery.signals import worker_ready
 from django.core.cache import cache
 from django.utils import timezone
 
@@ -64,3 +65,15 @@ def send_due_task() -> int:
     from kefu.email.services import send_due
 
     return send_due()
+
+
+def _start_idle_watchers(**_kwargs: object) -> None:
+    """In `kefu worker`: wait for new mail with IMAP IDLE as well as polling."""
+    import threading
+
+    from kefu.email.watch import start_watchers
+
+    start_watchers(threading.Event())
+
+
+worker_ready.connect(_start_idle_watchers, weak=False)

@@ -195,3 +195,25 @@ def test_passwords_are_stored_encrypted(mailbox_factory: Any) -> None:
     assert "imap-secret-1" not in mailbox.in_password
     assert crypto.decrypt(mailbox.in_password) == "imap-secret-1"
     assert crypto.decrypt(mailbox.out_password) == "smtp-pass-2026"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_watcher_takes_mail_as_it_arrives(dovecot: Any, mailbox_factory: Any) -> None:
+    from kefu.email.services import watch_mailbox
+
+    account = dovecot.add_user()
+    mailbox = mailbox_factory(dovecot=dovecot, user=account, send_acknowledgement=False)
+    stop = threading.Event()
+    watcher = threading.Thread(target=watch_mailbox, args=(mailbox, stop), daemon=True)
+    watcher.start()
+    try:
+        time.sleep(1)
+        dovecot.deliver(*account, corpus("iphone_gb18030_qp.eml"))
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and not InboundEmail.objects.exists():
+            time.sleep(0.2)
+    finally:
+        stop.set()
+        watcher.join(timeout=15)
+    assert list(Ticket.objects.values_list("title", flat=True)) == ["路灯不亮"]
+    assert not watcher.is_alive()
