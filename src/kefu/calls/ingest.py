@@ -2,7 +2,8 @@
 
 Fast paths, because a PBX writes millions of lines: rows go in through ``COPY`` into a temporary
 table and one ``INSERT … ON CONFLICT DO NOTHING`` on PostgreSQL, and ``executemany`` with
-``INSERT OR IGNORE`` in one transaction on SQLite. The natural keys (``(ts, h)`` for an event,
+``INSERT … ON CONFLICT DO NOTHING`` in one transaction on SQLite (only the natural key is
+ignored; any other broken constraint stops the import). The natural keys (``(ts, h)`` for an event,
 ``(source, external_id)`` for a call) make every import idempotent. Calls are then derived from
 their events in one grouped ``INSERT … ON CONFLICT DO UPDATE`` that touches only the PBX's
 columns, never what agents added (customer, work order, wrap-up).
@@ -48,32 +49,76 @@ def _is_pg() -> bool:
     return connection.vendor == "postgresql"
 
 
+def _escape(value: Any) -> str:
+    if value is None:
+        return "\\N"
+    return (
+        str(value)
+        .replace("\\", "\\\\")
+        .replace("\t", "\\t")
+        .replace("\n", "\\n")
+        .replace("\r", "\\r")
+    )
+
+
 def _copy_text(rows: Sequence[Sequence[Any]], width: int) -> str:
+    """Rows in PostgreSQL's COPY text format (None is NULL)."""
     out = io.StringIO()
     for row in rows:
         text = "\t".join(map(str, row))
-        if text.count("\t") != width - 1 or "\\" in text or "\n" in text or "\r" in text:
-            text = "\t".join(
-                str(v)
-                .replace("\\", "\\\\")
-                .replace("\t", "\\t")
-                .replace("\n", "\\n")
-                .replace("\r", "\\r")
-                for v in row
-            )
+        if (
+            None in row
+            or text.count("\t") != width - 1
+            or "\\" in text
+            or "\n" in text
+            or "\r" in text
+        ):
+            text = "\t".join(map(_escape, row))
         out.write(text)
         out.write("\n")
     return out.getvalue()
 
 
-def insert_events(rows: Sequence[QueueEvent]) -> int:
-    """Add the events not stored yet; returns how many were added. Run inside a transaction."""
+def _unique(rows: Sequence[QueueEvent]) -> list[QueueEvent]:
+    """The rows with duplicate keys (the same line twice in one file) left out."""
+    seen: set[tuple[int, int]] = set()
+    out = []
+    for row in rows:
+        key = (row[0], row[1])
+        if key not in seen:
+            seen.add(key)
+            out.append(row)
+    return out
+
+
+def _overlaps(cur: Any, rows: Sequence[QueueEvent], placeholder: str) -> bool:
+    """Whether stored events share the batch's time span (only then can keys collide)."""
+    first = min(r[0] for r in rows)
+    last = max(r[0] for r in rows)
+    cur.execute(
+        "SELECT EXISTS (SELECT 1 FROM calls_queuelogevent "
+        f"WHERE ts >= {placeholder} AND ts <= {placeholder})",  # noqa: S608 - a placeholder
+        (first, last),
+    )
+    return bool(cur.fetchone()[0])
+
+
+def insert_events(rows: Sequence[QueueEvent]) -> list[QueueEvent]:
+    """Add the events not stored yet and return them. Run inside a transaction.
+
+    A batch whose time span no stored event shares goes straight in (``COPY`` on PostgreSQL);
+    otherwise each row is checked against the natural key."""
     if not rows:
-        return 0
+        return []
+    rows = _unique(rows)
     connection.ensure_connection()
     raw = connection.connection
     if _is_pg():
         with raw.cursor() as cur:
+            if not _overlaps(cur, rows, "%s"):
+                with cur.copy(f"COPY calls_queuelogevent ({EVENT_COLUMNS}) FROM STDIN") as copy:
+                    copy.write(_copy_text(rows, 11))
+                return list(rows)
             cur.execute(
                 "CREATE TEMP TABLE IF NOT EXISTS calls_qlog_in (ts bigint, h bigint, callid text, "
                 "queue text, agent text, event text, d1 text, d2 text, d3 text, d4 text, d5 text) "
@@ -84,18 +129,26 @@ def insert_events(rows: Sequence[QueueEvent]) -> int:
                 copy.write(_copy_text(rows, 11))
             cur.execute(
                 f"INSERT INTO calls_queuelogevent ({EVENT_COLUMNS}) "  # noqa: S608 - constant
-                f"SELECT {EVENT_COLUMNS} FROM calls_qlog_in ON CONFLICT (ts, h) DO NOTHING"
+                f"SELECT {EVENT_COLUMNS} FROM calls_qlog_in ON CONFLICT (ts, h) DO NOTHING "
+                "RETURNING ts, h"
             )
-            return int(cur.rowcount)
+            added = {(ts, h) for ts, h in cur.fetchall()}
+            return [r for r in rows if (r[0], r[1]) in added]
     cur = raw.cursor()
+    sql = (
+        f"INSERT INTO calls_queuelogevent ({EVENT_COLUMNS}) "  # noqa: S608 - constant
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (ts, h) DO NOTHING"
+    )
     try:
-        before = raw.total_changes
-        cur.executemany(
-            f"INSERT OR IGNORE INTO calls_queuelogevent ({EVENT_COLUMNS}) "  # noqa: S608
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            rows,
-        )
-        return int(raw.total_changes - before)
+        if not _overlaps(cur, rows, "?"):
+            cur.executemany(sql, rows)
+            return list(rows)
+        out = []
+        for row in rows:
+            cur.execute(sql, row)
+            if cur.rowcount == 1:
+                out.append(row)
+        return out
     finally:
         cur.close()
 
@@ -137,7 +190,7 @@ _TRANSFERS = "'TRANSFER', 'BLINDTRANSFER', 'ATTENDEDTRANSFER'"
 _ENDS = f"'COMPLETECALLER', 'COMPLETEAGENT', {_TRANSFERS}, {_EXITS}"
 
 
-def _derive_sql(pg: bool) -> str:
+def _derive_sql(pg: bool, n: int) -> str:
     def stamp(expr: str) -> str:
         return f"to_timestamp({expr})" if pg else f"datetime({expr}, 'unixepoch')"
 
@@ -184,8 +237,7 @@ SELECT 'queue_log', callid,
          THEN {true} ELSE {false} END,
     '', '', '', {now}
 FROM calls_queuelogevent
-WHERE callid IN (SELECT callid FROM calls_queuelogevent WHERE id > %s)
-  AND callid NOT IN ('NONE', 'REALTIME')
+WHERE callid IN ({", ".join(["%s"] * n)})
 GROUP BY callid
 HAVING SUM(CASE WHEN event IN ('ENTERQUEUE', 'CONNECT', {_ENDS}) THEN 1 ELSE 0 END) > 0
 ON CONFLICT (source, external_id) DO UPDATE SET
@@ -197,11 +249,171 @@ ON CONFLICT (source, external_id) DO UPDATE SET
 """  # noqa: S608 - built from constants only
 
 
-def derive_calls(after_event_id: int) -> int:
-    """(Re)build the calls whose events have ids above ``after_event_id``; returns how many."""
+def derive_calls(callids: Sequence[str]) -> int:
+    """(Re)build the calls with these ids from all their stored events; returns how many."""
+    done = 0
+    pg = _is_pg()
     with connection.cursor() as cur:
-        cur.execute(_derive_sql(_is_pg()), [after_event_id])
-        return int(cur.rowcount)
+        for start in range(0, len(callids), 500):
+            chunk = list(callids[start : start + 500])
+            cur.execute(_derive_sql(pg, len(chunk)), chunk)
+            done += int(cur.rowcount)
+    return done
+
+
+# The same rules in Python, for calls whose events all arrive in one import (nearly all of
+# them): cheaper than grouping the stored events again. Calls already stored are rebuilt by
+# derive_calls from everything stored, so a call that spans two imports comes out the same.
+
+_ENDS_SET = frozenset(
+    {"COMPLETECALLER", "COMPLETEAGENT", "TRANSFER", "BLINDTRANSFER", "ATTENDEDTRANSFER",
+     "ABANDON", "EXITWITHTIMEOUT", "EXITWITHKEY", "EXITEMPTY"}
+)  # fmt: skip
+_EXITS_SET = frozenset({"ABANDON", "EXITWITHTIMEOUT", "EXITWITHKEY", "EXITEMPTY"})
+_TRANSFERS_SET = frozenset({"TRANSFER", "BLINDTRANSFER", "ATTENDEDTRANSFER"})
+NOT_CALLS = frozenset({"NONE", "REALTIME"})
+
+# facts per call id, by position
+MIN_TS, ENTER, CONNECT, LEFT, END, CALLER, QUEUE_IN, QUEUE, AGENT, HOLD, RING, TALK, XFER, CALL = (
+    range(14)
+)
+
+
+def _num(text: str) -> int | None:
+    return int(text) if text else None
+
+
+def collect(facts: dict[str, list[Any]], rows: Iterable[QueueEvent]) -> None:
+    """Fold events into per-call facts."""
+    for ts, _h, callid, queue, agent, event, d1, d2, d3, d4, _d5 in rows:
+        if callid in NOT_CALLS:
+            continue
+        f = facts.get(callid)
+        if f is None:
+            f = facts[callid] = [ts, None, None, None, None, None, None, queue, None, None,
+                                 None, None, False, False]  # fmt: skip
+        elif ts < f[MIN_TS]:
+            f[MIN_TS] = ts
+        if queue > f[QUEUE]:
+            f[QUEUE] = queue
+        if event == "ENTERQUEUE":
+            f[CALL] = True
+            f[ENTER] = ts if f[ENTER] is None else min(f[ENTER], ts)
+            f[CALLER] = d2 if f[CALLER] is None else max(f[CALLER], d2)
+            f[QUEUE_IN] = queue if f[QUEUE_IN] is None else max(f[QUEUE_IN], queue)
+        elif event == "CONNECT":
+            f[CALL] = True
+            f[CONNECT] = ts if f[CONNECT] is None else min(f[CONNECT], ts)
+            f[AGENT] = agent if f[AGENT] is None else max(f[AGENT], agent)
+            for pos, value in ((HOLD, _num(d1)), (RING, _num(d3))):
+                if value is not None and (f[pos] is None or value > f[pos]):
+                    f[pos] = value
+        elif event in _ENDS_SET:
+            f[CALL] = True
+            f[END] = ts if f[END] is None else max(f[END], ts)
+            if event in _EXITS_SET:
+                f[LEFT] = ts if f[LEFT] is None else max(f[LEFT], ts)
+                continue
+            talk = _num(d4) if event in _TRANSFERS_SET else _num(d2)
+            if event in _TRANSFERS_SET:
+                f[XFER] = True
+            if talk is not None and (f[TALK] is None or talk > f[TALK]):
+                f[TALK] = talk
+
+
+_DAYS: dict[int, str] = {}
+
+
+def _when(ts: int | None) -> str | None:
+    """A UNIX time as the UTC text both databases read (``YYYY-MM-DD HH:MM:SS``)."""
+    if ts is None:
+        return None
+    day, second = divmod(ts, 86400)
+    prefix = _DAYS.get(day)
+    if prefix is None:
+        prefix = _DAYS[day] = dt.datetime.fromtimestamp(day * 86400, tz=dt.UTC).strftime("%Y-%m-%d")
+    hour, rest = divmod(second, 3600)
+    return f"{prefix} {hour:02d}:{rest // 60:02d}:{rest % 60:02d}"
+
+
+DERIVED_COLUMNS = (
+    "source, external_id, state, outcome, started_at, offered_at, answered_at, ended_at, caller, "
+    "callee, queue, agent, ivr_s, wait_s, ring_s, talk_s, hold_s, acw_s, transferred, ivr_path, "
+    "recording_url, wrapup_note, updated_at"
+)
+
+
+def _call_row(callid: str, f: list[Any], now: str | None) -> tuple[Any, ...]:
+    offered = f[ENTER] if f[ENTER] is not None else f[MIN_TS]
+    if f[HOLD] is not None:
+        wait = f[HOLD]
+    elif f[CONNECT] is not None:
+        wait = f[CONNECT] - offered
+    elif f[LEFT] is not None:
+        wait = f[LEFT] - offered
+    else:
+        wait = 0
+    state = "ended" if f[END] is not None else ("talking" if f[CONNECT] is not None else "ringing")
+    outcome = (
+        "answered" if f[CONNECT] is not None else ("abandoned" if f[LEFT] is not None else "live")
+    )
+    return (
+        "queue_log", callid, state, outcome, _when(f[MIN_TS]), _when(offered), _when(f[CONNECT]),
+        _when(f[END]), f[CALLER] or "", "", f[QUEUE_IN] if f[QUEUE_IN] is not None else f[QUEUE],
+        f[AGENT] or "", 0, wait, f[RING], f[TALK] or 0, 0, 0, f[XFER], "", "", "", now,
+    )  # fmt: skip
+
+
+def _existing(callids: list[str]) -> set[str]:
+    found: set[str] = set()
+    with connection.cursor() as cur:
+        if _is_pg():
+            cur.execute(
+                "SELECT external_id FROM calls_call WHERE source = 'queue_log' "
+                "AND external_id = ANY(%s)",
+                [callids],
+            )
+            return {r[0] for r in cur.fetchall()}
+        for start in range(0, len(callids), 500):
+            chunk = callids[start : start + 500]
+            cur.execute(
+                "SELECT external_id FROM calls_call WHERE source = 'queue_log' "  # noqa: S608
+                f"AND external_id IN ({', '.join(['%s'] * len(chunk))})",
+                chunk,
+            )
+            found.update(r[0] for r in cur.fetchall())
+    return found
+
+
+def store_calls(facts: dict[str, list[Any]]) -> int:
+    """Write the calls of these facts: new ones from the facts, stored ones rebuilt from all
+    their events. Returns how many calls were written."""
+    callids = [c for c, f in facts.items() if f[CALL]]
+    if not callids:
+        return 0
+    stored = _existing(callids)
+    now = _when(int(dt.datetime.now(tz=dt.UTC).timestamp()))
+    rows = [_call_row(c, facts[c], now) for c in callids if c not in stored]
+    if rows:
+        connection.ensure_connection()
+        raw = connection.connection
+        if _is_pg():
+            with (
+                raw.cursor() as cur,
+                cur.copy(f"COPY calls_call ({DERIVED_COLUMNS}) FROM STDIN") as copy,
+            ):
+                copy.write(_copy_text(rows, 23))
+        else:
+            cur = raw.cursor()
+            try:
+                cur.executemany(
+                    f"INSERT INTO calls_call ({DERIVED_COLUMNS}) "  # noqa: S608 - constant
+                    f"VALUES ({', '.join(['?'] * 23)})",
+                    rows,
+                )
+            finally:
+                cur.close()
+    return len(rows) + derive_calls(sorted(stored))
 
 
 # --- call records (CDR files, the bank log) ------------------------------------------------------
@@ -267,7 +479,8 @@ def insert_calls(records: Sequence[CallRecord], now: dt.datetime) -> int:
     try:
         before = raw.total_changes
         cur.executemany(
-            f"INSERT OR IGNORE INTO calls_call ({CALL_COLUMNS}) VALUES ({', '.join(['?'] * 22)})",  # noqa: S608
+            f"INSERT INTO calls_call ({CALL_COLUMNS}) VALUES ({', '.join(['?'] * 22)}) "  # noqa: S608
+            "ON CONFLICT (source, external_id) DO NOTHING",
             rows,
         )
         return int(raw.total_changes - before)

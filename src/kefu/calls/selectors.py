@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import numpy as np
 from django.db import connection
 from django.db.models import QuerySet
 
@@ -118,9 +119,28 @@ _SUMS = """
 """
 
 
+N_SUMS = 12  # the columns of _SUMS, in the order of kpi.Totals' fields
+MAX_COLUMN = 11  # longest_wait_s: a maximum, not a sum
+
+
 def _totals(values: Iterable[Any], staffed: int | None = None) -> kpi.Totals:
     v = [int(x or 0) for x in values]
     return kpi.Totals(*v, staffed_s=staffed)
+
+
+def _group(keys: np.ndarray, sums: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Sum rows of ``sums`` with equal ``keys`` (the longest wait column: the maximum)."""
+    unique, index = np.unique(keys, return_inverse=True)
+    out = np.zeros((len(unique), sums.shape[1]), dtype=np.int64)
+    np.add.at(out, index, sums)
+    longest = np.zeros(len(unique), dtype=np.int64)
+    np.maximum.at(longest, index, sums[:, MAX_COLUMN])
+    out[:, MAX_COLUMN] = longest
+    return unique, out
+
+
+def _from_row(row: np.ndarray, staffed: int | None) -> kpi.Totals:
+    return kpi.Totals(*(int(x) for x in row), staffed_s=staffed)
 
 
 def _sums(q: KpiQuery, group: str) -> list[tuple[Any, ...]]:
@@ -171,45 +191,75 @@ def _staffed(q: KpiQuery) -> dict[tuple[str, int], int]:
 def kpi_report(q: KpiQuery) -> KpiReport:
     tz = q.tz
     step = q.interval_min * 60
-    per_bucket: dict[int, kpi.Totals] = defaultdict(kpi.Totals)
-    per_queue: dict[str, kpi.Totals] = defaultdict(kpi.Totals)
-    for bucket, queue, *values in _sums(q, f"{_bucket_sql()}, queue"):
-        totals = _totals(values)
-        per_bucket[int(bucket)] += totals
-        per_queue[queue or "—"] += totals
+    rows = _sums(q, f"{_bucket_sql()}, queue")
+    buckets = np.array([int(r[0]) for r in rows], dtype=np.int64)
+    queues = [r[1] or "—" for r in rows]
+    sums = np.array([[int(x or 0) for x in r[2:]] for r in rows], dtype=np.int64).reshape(
+        len(rows), N_SUMS
+    )
     staffed = _staffed(q) if not q.queue else {}
     staffed_bucket: dict[int, int] = defaultdict(int)
     staffed_agent: dict[str, int] = defaultdict(int)
     for (agent, ts), seconds in staffed.items():
         staffed_bucket[ts // STEP] += seconds
         staffed_agent[agent] += seconds
-    for bucket, seconds in staffed_bucket.items():
-        per_bucket[bucket] += kpi.Totals(staffed_s=seconds)
-    per_agent: dict[str, kpi.Totals] = defaultdict(kpi.Totals)
-    for agent, *values in _sums(q, "agent"):
-        if agent:
-            per_agent[agent] += _totals(values, staffed_agent.get(agent))
 
-    intervals: dict[dt.datetime, kpi.Totals] = defaultdict(kpi.Totals)
-    days: dict[dt.date, kpi.Totals] = defaultdict(kpi.Totals)
-    hours: dict[int, kpi.Totals] = defaultdict(kpi.Totals)
-    total = kpi.Totals(staffed_s=None)
-    for bucket, totals in per_bucket.items():
+    # every 15-minute bucket once, with its local interval, day and hour
+    bucket_ids, per_bucket = _group(buckets, sums)
+    all_buckets = sorted(set(bucket_ids.tolist()) | set(staffed_bucket))
+    position = {b: i for i, b in enumerate(bucket_ids.tolist())}
+    interval_of: list[dt.datetime] = []
+    day_of: list[dt.date] = []
+    hour_of: list[int] = []
+    for bucket in all_buckets:
         local = dt.datetime.fromtimestamp(bucket * STEP, tz=dt.UTC).astimezone(tz)
         midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
         offset = int((local - midnight).total_seconds()) // step * step
-        intervals[midnight + dt.timedelta(seconds=offset)] += totals
-        days[local.date()] += totals
-        hours[local.hour] += totals
-        total += totals
+        interval_of.append(midnight + dt.timedelta(seconds=offset))
+        day_of.append(local.date())
+        hour_of.append(local.hour)
+    full = np.zeros((len(all_buckets), N_SUMS), dtype=np.int64)
+    staffed_col = np.zeros(len(all_buckets), dtype=np.int64)
+    for i, bucket in enumerate(all_buckets):
+        if bucket in position:
+            full[i] = per_bucket[position[bucket]]
+        staffed_col[i] = staffed_bucket.get(bucket, 0)
+    has_staff = bool(staffed_bucket)
+
+    def roll(labels: list[Any]) -> list[tuple[Any, kpi.Kpis]]:
+        if not labels:
+            return []
+        keys = sorted(set(labels))
+        index = {k: i for i, k in enumerate(keys)}
+        ids = np.array([index[label] for label in labels], dtype=np.int64)
+        _ids, grouped = _group(ids, full)
+        staff = np.zeros(len(keys), dtype=np.int64)
+        np.add.at(staff, ids, staffed_col)
+        return [
+            (k, kpi.compute(_from_row(grouped[i], int(staff[i]) if has_staff else None)))
+            for i, k in enumerate(keys)
+        ]
+
+    queue_names = sorted(set(queues))
+    queue_index = {name: i for i, name in enumerate(queue_names)}
+    _ids, per_queue = _group(np.array([queue_index[n] for n in queues], dtype=np.int64), sums)
+    by_agent = []
+    for agent, *values in sorted(_sums(q, "agent"), key=lambda r: r[0] or ""):
+        if agent:
+            by_agent.append((agent, kpi.compute(_totals(values, staffed_agent.get(agent)))))
+    total = _from_row(full.sum(axis=0), int(staffed_col.sum()) if has_staff else None)
+    if len(full):
+        total = kpi.Totals(**{**total.__dict__, "longest_wait_s": int(full[:, MAX_COLUMN].max())})
     return KpiReport(
         query=q,
         total=kpi.compute(total),
-        by_interval=[(k, kpi.compute(v)) for k, v in sorted(intervals.items())],
-        by_day=[(k, kpi.compute(v)) for k, v in sorted(days.items())],
-        by_hour=[(k, kpi.compute(v)) for k, v in sorted(hours.items())],
-        by_queue=[(k, kpi.compute(v)) for k, v in sorted(per_queue.items())],
-        by_agent=[(k, kpi.compute(v)) for k, v in sorted(per_agent.items())],
+        by_interval=roll(interval_of),
+        by_day=roll(day_of),
+        by_hour=roll(hour_of),
+        by_queue=[
+            (name, kpi.compute(_from_row(per_queue[i], None))) for i, name in enumerate(queue_names)
+        ],
+        by_agent=by_agent,
     )
 
 

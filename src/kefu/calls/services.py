@@ -7,6 +7,7 @@ import datetime as dt
 import hashlib
 import hmac
 import os
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -77,14 +78,17 @@ def import_queue_log(
             run.started_by = actor
         since = ingest.max_event_id()
         parsed = 0
+        facts: dict[str, list[Any]] = {}
         for batch in ingest.read_queue_log(lines, summary, first_line=first_line):
             parsed += len(batch)
-            summary.added += ingest.insert_events(batch)
+            added = ingest.insert_events(batch)
+            summary.added += len(added)
+            ingest.collect(facts, added)
             if progress is not None:
                 progress(summary.lines)
         summary.duplicates = parsed - summary.added
         if summary.added:
-            summary.calls = ingest.derive_calls(since)
+            summary.calls = ingest.store_calls(facts)
             link_calls(since_event=since)
             if states:
                 apply_agent_states(since)
@@ -214,7 +218,6 @@ def follow_queue_log(path: Path, *, actor: Any = None) -> ImportRun | None:
 def link_calls(*, since_event: int | None = None, after_call: int | None = None) -> None:
     """Point new calls at the Kefu user behind their PBX agent and at the customer whose phone
     number called (when exactly one active customer has it)."""
-    from kefu.core.validation import normalize_phone
     from kefu.customers.models import ContactPoint
 
     calls = Call.objects.all()
@@ -236,27 +239,47 @@ def link_calls(*, since_event: int | None = None, after_call: int | None = None)
     )
     if not callers:
         return
-    numbers: dict[str, list[str]] = {}
-    for caller in callers:
-        try:
-            numbers.setdefault(normalize_phone(caller, allow_service_numbers=True), []).append(
-                caller
-            )
-        except ValidationError:
-            continue
-    keys = list(numbers)
-    for start in range(0, len(keys), 500):
-        chunk = keys[start : start + 500]
-        owners: dict[str, set[int]] = {}
-        for normalized, customer_id in ContactPoint.objects.filter(
-            kind=ContactPoint.Kind.PHONE, normalized__in=chunk, customer__is_active=True
-        ).values_list("normalized", "customer_id"):
+    phones = ContactPoint.objects.filter(kind=ContactPoint.Kind.PHONE, customer__is_active=True)
+    owners: dict[str, set[int]] = {}
+    if phones.count() <= len(callers):
+        # fewer known numbers than callers (a big import): read the numbers once
+        for normalized, customer_id in phones.values_list("normalized", "customer_id"):
             owners.setdefault(normalized, set()).add(customer_id)
-        for normalized, ids in owners.items():
-            if len(ids) == 1:
-                calls.filter(customer__isnull=True, caller__in=numbers[normalized]).update(
-                    customer_id=next(iter(ids))
-                )
+        numbers: dict[str, list[str]] = {}
+        for caller in callers:
+            key = _e164(caller)
+            if key in owners:
+                numbers.setdefault(key, []).append(caller)
+    else:
+        numbers = {}
+        for caller in callers:
+            numbers.setdefault(_e164(caller), []).append(caller)
+        keys = [k for k in numbers if k]
+        for start in range(0, len(keys), 500):
+            for normalized, customer_id in phones.filter(
+                normalized__in=keys[start : start + 500]
+            ).values_list("normalized", "customer_id"):
+                owners.setdefault(normalized, set()).add(customer_id)
+    for normalized, raw in numbers.items():
+        ids = owners.get(normalized, set())
+        if len(ids) == 1:
+            calls.filter(customer__isnull=True, caller__in=raw).update(customer_id=next(iter(ids)))
+
+
+_MOBILE = re.compile(r"^(?:\+?86)?(1[3-9]\d{9})$")
+
+
+def _e164(caller: str) -> str:
+    """The caller's number as customers' contact points store it ("" if it is no number)."""
+    from kefu.core.validation import normalize_phone
+
+    match = _MOBILE.match(caller)
+    if match:
+        return f"+86{match.group(1)}"
+    try:
+        return normalize_phone(caller, allow_service_numbers=True)
+    except ValidationError:
+        return ""
 
 
 # --- agents' work on a call -----------------------------------------------------------------------

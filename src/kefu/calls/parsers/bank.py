@@ -7,6 +7,10 @@ tab-separated, one call per row::
 ``date`` is YYMMDD, the times are clock times of that date (a later stamp earlier than the one
 before it has crossed midnight), ``q_start`` of ``0:00:00`` means the call never waited, and the
 outcome is AGENT (served), HANG (hung up) or PHANTOM (a call the switch could not account for).
+A call is known by its date, VRU line and call id (call ids repeat across lines). The log's
+``customer_id`` is the bank's anonymised customer number, not a phone number, so it is kept as
+extra data and the call has no caller number. A few rows have a negative ``vru_time`` (the
+voice unit's clock is ahead of the switch's); the time in the voice menu is then 0.
 """
 
 from __future__ import annotations
@@ -109,18 +113,17 @@ def parse_row(row: list[str], tz: dt.tzinfo) -> CallRecord:
     server = f["server"].strip()
     return CallRecord(
         source="bank",
-        external_id=f"{day:%Y%m%d}-{f['call_id'].strip()}",
+        external_id=f"{day:%Y%m%d}-{f['vru+line'].strip()}-{f['call_id'].strip()}",
         started_at=vru_entry.astimezone(dt.UTC),
         offered_at=offered.astimezone(dt.UTC) if offered else None,
         answered_at=ser_start.astimezone(dt.UTC) if ser_start else None,
         ended_at=ended.astimezone(dt.UTC),
         outcome=outcome,
-        caller=f["customer_id"].strip() if f["customer_id"].strip() != "0" else "",
         queue=TYPES[call_type],
         agent=server if served and server != "NO_SERVER" else "",
-        ivr_s=vru_time,
+        ivr_s=max(vru_time, 0),  # the voice unit's clock runs a little ahead on some lines
         wait_s=q_time if queued else 0,
         talk_s=ser_time if served else 0,
         ivr_path=f["vru+line"].strip(),
-        extra={"priority": f["priority"].strip()},
+        extra={"priority": f["priority"].strip(), "customer_id": f["customer_id"].strip()},
     )

@@ -63,7 +63,9 @@ def test_reimporting_the_queue_log_adds_nothing() -> None:
     # then
     assert (again.lines, again.added, again.duplicates, again.calls) == (41, 0, 41, 0)
     assert QueueLogEvent.objects.count() == 41
-    assert list(Call.objects.order_by("id").values_list("id", "outcome", "wait_s", "talk_s")) == before
+    assert (
+        list(Call.objects.order_by("id").values_list("id", "outcome", "wait_s", "talk_s")) == before
+    )
 
 
 def test_a_later_part_of_a_call_updates_it_and_keeps_the_agents_work() -> None:
@@ -206,3 +208,22 @@ def test_follow_continues_where_it_stopped_and_restarts_after_rotation(tmp_path:
     third = services.follow_queue_log(path)
     assert third is not None and third.added == 1
     assert QueueLogEvent.objects.count() == 3
+
+
+FIELDS = ("external_id", "state", "outcome", "started_at", "offered_at", "answered_at",
+          "ended_at", "caller", "queue", "agent", "wait_s", "ring_s", "talk_s", "transferred")  # fmt: skip
+
+
+@pytest.mark.parametrize("split", [9, 12, 24, 33])
+def test_a_file_in_two_parts_gives_the_same_calls_as_in_one(split: int) -> None:
+    # given the calls of the whole file imported at once (derived in Python)
+    lines = (DATA / "queue_log").read_text().splitlines()
+    services.import_queue_log(lines, name="whole", actor=None)
+    whole = list(Call.objects.order_by("external_id").values_list(*FIELDS))
+    Call.objects.all().delete()
+    QueueLogEvent.objects.all().delete()
+    # when the file comes in two parts (calls cut in two are rebuilt in SQL)
+    services.import_queue_log(lines[:split], name="part 1", actor=None)
+    services.import_queue_log(lines[split:], name="part 2", actor=None)
+    # then
+    assert list(Call.objects.order_by("external_id").values_list(*FIELDS)) == whole

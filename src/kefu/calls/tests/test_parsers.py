@@ -102,13 +102,34 @@ def test_the_key_is_the_content() -> None:
         ("yesterday|c1|support|SIP/8001|CONNECT|20", "time: not a UNIX timestamp ('yesterday')"),
         ("1700000120|c1|support|SIP/8001||20", "event: empty"),
         ("1700000120||support|SIP/8001|CONNECT|20", "callid: empty"),
-        ("1700000120|c1|support|SIP/8001|CONNECT|soon|x|4", "CONNECT: holdtime is not a whole number ('soon')"),
-        ("1700000120|c1|support|SIP/8001|CONNECT|20|x|4s", "CONNECT: ringtime is not a whole number ('4s')"),
-        ("1700000230|c2|support|NONE|ABANDON|2|3|-1", "ABANDON: waittime is not a whole number ('-1')"),
-        ("1700001146|c9|q|SIP/8002|ATTENDEDTRANSFER|BRIDGE|6|40", "ATTENDEDTRANSFER: expected at least 5 data fields, got 3"),
-        ("1700000300|c1|support|SIP/8001|COMPLETECALLER|20|long|1", "COMPLETECALLER: calltime is not a whole number ('long')"),
-        ("1700000300|" + "c" * 65 + "|support|SIP/8001|PAUSE|", "callid: longer than 64 characters"),
-        ("1700000300|c1|support|SIP/8001|INFO|" + "x" * 256, "data field 1: longer than 255 characters"),
+        (
+            "1700000120|c1|support|SIP/8001|CONNECT|soon|x|4",
+            "CONNECT: holdtime is not a whole number ('soon')",
+        ),
+        (
+            "1700000120|c1|support|SIP/8001|CONNECT|20|x|4s",
+            "CONNECT: ringtime is not a whole number ('4s')",
+        ),
+        (
+            "1700000230|c2|support|NONE|ABANDON|2|3|-1",
+            "ABANDON: waittime is not a whole number ('-1')",
+        ),
+        (
+            "1700001146|c9|q|SIP/8002|ATTENDEDTRANSFER|BRIDGE|6|40",
+            "ATTENDEDTRANSFER: expected at least 5 data fields, got 3",
+        ),
+        (
+            "1700000300|c1|support|SIP/8001|COMPLETECALLER|20|long|1",
+            "COMPLETECALLER: calltime is not a whole number ('long')",
+        ),
+        (
+            "1700000300|" + "c" * 65 + "|support|SIP/8001|PAUSE|",
+            "callid: longer than 64 characters",
+        ),
+        (
+            "1700000300|c1|support|SIP/8001|INFO|" + "x" * 256,
+            "data field 1: longer than 255 characters",
+        ),
     ],
 )
 def test_queue_log_refusals_name_the_problem(line: str, reason: str) -> None:
@@ -242,26 +263,52 @@ def bank_row(line: str) -> list[str]:
 
 
 def test_bank_served_without_waiting() -> None:
-    r = bank.parse_row(bank_row("AA0101\t34536\t0\t0\tPS\t990201\t7:02:47\t7:02:56\t9\t0:00:00\t0:00:00\t0\tAGENT\t7:02:55\t7:05:41\t166\tDORIT"), JERUSALEM)
-    assert (r.outcome, r.queue, r.agent, r.wait_s, r.talk_s, r.ivr_s, r.caller) == (
-        "answered", "regular", "DORIT", 0, 166, 9, "",
+    r = bank.parse_row(
+        bank_row(
+            "AA0101\t34536\t0\t0\tPS\t990201\t7:02:47\t7:02:56\t9\t0:00:00\t0:00:00\t0\tAGENT\t7:02:55\t7:05:41\t166\tDORIT"
+        ),
+        JERUSALEM,
+    )
+    assert (r.outcome, r.queue, r.agent, r.wait_s, r.talk_s, r.ivr_s, r.ivr_path) == (
+        "answered", "regular", "DORIT", 0, 166, 9, "AA0101",
     )  # fmt: skip
     assert r.offered_at == dt.datetime(1999, 2, 1, 5, 2, 56, tzinfo=dt.UTC)
     assert r.answered_at == dt.datetime(1999, 2, 1, 5, 2, 55, tzinfo=dt.UTC)
-    assert r.external_id == "19990201-34536"
+    assert r.external_id == "19990201-AA0101-34536"
 
 
 def test_bank_abandoned_in_queue_ivr_only_and_phantom() -> None:
-    hang = bank.parse_row(bank_row("AA0101\t34539\t23317894\t2\tPS\t990201\t8:09:16\t8:09:22\t6\t8:09:22\t8:09:27\t5\tHANG\t0:00:00\t0:00:00\t0\tNO_SERVER"), JERUSALEM)
-    assert (hang.outcome, hang.wait_s, hang.caller, hang.agent) == ("abandoned", 5, "23317894", "")
-    ivr = bank.parse_row(bank_row("AA0101\t1\t0\t0\tNW\t990201\t8:00:00\t8:00:30\t30\t0:00:00\t0:00:00\t0\tHANG\t0:00:00\t0:00:00\t0\tNO_SERVER"), JERUSALEM)
+    hang = bank.parse_row(
+        bank_row(
+            "AA0101\t34539\t23317894\t2\tPS\t990201\t8:09:16\t8:09:22\t6\t8:09:22\t8:09:27\t5\tHANG\t0:00:00\t0:00:00\t0\tNO_SERVER"
+        ),
+        JERUSALEM,
+    )
+    assert (hang.outcome, hang.wait_s, hang.agent) == ("abandoned", 5, "")
+    assert (hang.caller, hang.extra["customer_id"]) == ("", "23317894")
+    ivr = bank.parse_row(
+        bank_row(
+            "AA0101\t1\t0\t0\tNW\t990201\t8:00:00\t8:00:30\t30\t0:00:00\t0:00:00\t0\tHANG\t0:00:00\t0:00:00\t0\tNO_SERVER"
+        ),
+        JERUSALEM,
+    )
     assert (ivr.outcome, ivr.offered_at) == ("ivr", None)
-    phantom = bank.parse_row(bank_row("AA0101\t2\t0\t0\tPS\t990201\t8:00:00\t8:00:05\t5\t8:00:05\t8:00:09\t4\tPHANTOM\t0:00:00\t0:00:00\t0\tNO_SERVER"), JERUSALEM)
+    phantom = bank.parse_row(
+        bank_row(
+            "AA0101\t2\t0\t0\tPS\t990201\t8:00:00\t8:00:05\t5\t8:00:05\t8:00:09\t4\tPHANTOM\t0:00:00\t0:00:00\t0\tNO_SERVER"
+        ),
+        JERUSALEM,
+    )
     assert (phantom.outcome, phantom.offered_at) == ("failed", None)
 
 
 def test_bank_call_across_midnight() -> None:
-    r = bank.parse_row(bank_row("AA0101\t9\t0\t0\tPS\t990201\t23:59:50\t23:59:58\t8\t23:59:58\t0:00:10\t12\tAGENT\t0:00:10\t0:02:10\t120\tTOVA"), JERUSALEM)
+    r = bank.parse_row(
+        bank_row(
+            "AA0101\t9\t0\t0\tPS\t990201\t23:59:50\t23:59:58\t8\t23:59:58\t0:00:10\t12\tAGENT\t0:00:10\t0:02:10\t120\tTOVA"
+        ),
+        JERUSALEM,
+    )
     assert r.answered_at == dt.datetime(1999, 2, 1, 22, 0, 10, tzinfo=dt.UTC)
     assert r.ended_at == dt.datetime(1999, 2, 1, 22, 2, 10, tzinfo=dt.UTC)
 
