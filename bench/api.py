@@ -28,6 +28,10 @@ from bench._harness import (
     summary_ms,
 )
 
+REQUIRES = ("aiohttp",)
+"""Packages beyond the base install: the `bench` extra (a light client, so the load
+generator costs far less CPU than the server it measures)."""
+
 DATABASE = "kefu_bench_api"
 PASSWORD = "Bench-pass-2026"
 

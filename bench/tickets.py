@@ -36,6 +36,10 @@ from bench._harness import (
     setup_django,
 )
 
+REQUIRES = ("aiohttp",)
+"""Packages beyond the base install: the `bench` extra (a light client, so the load
+generator costs far less CPU than the server it measures)."""
+
 DATABASE = "kefu_bench_tickets"
 PASSWORD = "Bench-pass-2026"
 TEAMS = 5

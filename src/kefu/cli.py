@@ -223,6 +223,17 @@ def cmd_bench(args: argparse.Namespace, extra: list[str]) -> int:
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
+    missing = []
+    for package in getattr(module, "REQUIRES", ()):
+        try:
+            importlib.import_module(package)
+        except ImportError:
+            missing.append(package)
+    if missing:
+        raise CliError(
+            f"kefu bench {args.name} needs {', '.join(missing)}, which the base install does not "
+            "include: pip install -e '.[bench]' (the test extra includes it too)."
+        )
     result = module.main(scale=args.scale, argv=extra)
     return int(result or 0)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout, update_session_auth_hash
 from django.contrib.auth.decorators import login_required
@@ -25,8 +26,27 @@ from kefu.accounts import forms, services
 from kefu.accounts.models import AgentProfile, ApiToken, Membership, Team, User
 from kefu.core.choices import WorkChannel
 from kefu.core.events import history
+from kefu.core.middleware import client_ip
 from kefu.core.pagination import CursorError, SortKey, paginate
 from kefu.core.permissions import PERMS, STAFF_ROLES, Role, has_perm, require_perm, role_perms
+from kefu.core.validation import parse_id
+
+
+def TOO_MANY_MAILS() -> str:  # noqa: N802 - reads as the constant message it is
+    return str(_("Too many requests from your network. Wait an hour, or call the service centre."))
+
+
+def remember_device(response: HttpResponse, user: User) -> HttpResponse:
+    """Mark this browser as one the account signs in on (see services.sign_in's throttling)."""
+    response.set_cookie(
+        services.DEVICE_COOKIE,
+        services.device_token(user),
+        max_age=services.DEVICE_MAX_AGE,
+        httponly=True,
+        samesite="Lax",
+        secure=settings.SESSION_COOKIE_SECURE,
+    )
+    return response
 
 
 def _safe_next(request: HttpRequest, fallback: str) -> str:
@@ -56,7 +76,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
             form.add_error(None, _("The sign-in name or password is not correct."))
         else:
             login(request, user)
-            return redirect(_safe_next(request, reverse("core:home")))
+            return remember_device(redirect(_safe_next(request, reverse("core:home"))), user)
     return render(
         request, "accounts/login.html", {"form": form, "next": request.GET.get("next", "")}
     )
@@ -72,12 +92,18 @@ def logout_view(request: HttpRequest) -> HttpResponse:
 def password_reset_request(request: HttpRequest) -> HttpResponse:
     form = forms.EmailForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        services.send_password_reset(form.cleaned_data["email"], portal=False)
-        messages.info(
-            request,
-            _("If an account uses this address, a link to reset the password is on its way."),
-        )
-        return redirect("accounts:login")
+        try:
+            services.request_account_mail(
+                "reset", form.cleaned_data["email"], portal=False, ip=client_ip(request)
+            )
+        except services.MailThrottled:
+            form.add_error(None, TOO_MANY_MAILS())
+        else:
+            messages.info(
+                request,
+                _("If an account uses this address, a link to reset the password is on its way."),
+            )
+            return redirect("accounts:login")
     return render(request, "accounts/password_reset.html", {"form": form})
 
 
@@ -232,8 +258,8 @@ def user_list(request: HttpRequest) -> HttpResponse:
         )
     if params.get("role") in Role.values:
         qs = qs.filter(role=params["role"])
-    if params.get("team", "").isdigit():
-        qs = qs.filter(memberships__team_id=int(params["team"]))
+    if (team_id := parse_id(params.get("team"))) is not None:
+        qs = qs.filter(memberships__team_id=team_id)
     active = params.get("active", "1")
     if active in ("0", "1"):
         qs = qs.filter(is_active=active == "1")
@@ -469,8 +495,8 @@ def team_detail(request: HttpRequest, team_id: int) -> HttpResponse:
                 )
                 return redirect("accounts:team_detail", team_id=team.pk)
             member_id = request.POST.get("member", "")
-            if member_id.isdigit():
-                member = get_object_or_404(User, pk=int(member_id))
+            if parse_id(member_id) is not None:
+                member = get_object_or_404(User, pk=parse_id(member_id))
                 if "remove" in request.POST:
                     services.remove_member(actor=actor, team=team, user=member)
                 elif "lead" in request.POST:

@@ -8,7 +8,12 @@ class CoreConfig(AppConfig):
     verbose_name = _("Core")
 
     def ready(self) -> None:
+        from django.urls import register_converter
+
+        from kefu.core.converters import IdConverter
         from kefu.core.navigation import NavItem, register_nav
+
+        register_converter(IdConverter, "id")
 
         register_nav(
             NavItem("core", _("Start"), "core:home", "house", "work", order=0),

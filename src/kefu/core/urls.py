@@ -11,5 +11,5 @@ urlpatterns = [
     path("audit/", views.audit, name="audit"),
     path("notifications/", views.notifications, name="notifications"),
     path("notifications/count/", views.notification_count, name="notification_count"),
-    path("notifications/<int:notification_id>/", views.notification_open, name="notification_open"),
+    path("notifications/<id:notification_id>/", views.notification_open, name="notification_open"),
 ]

@@ -21,6 +21,7 @@ from kefu.core import selectors
 from kefu.core.dashboard import dashboard_cards
 from kefu.core.pagination import CursorError, paginate
 from kefu.core.permissions import Role, require_perm, require_staff
+from kefu.core.validation import parse_id
 
 if TYPE_CHECKING:
     from kefu.accounts.models import User
@@ -99,10 +100,10 @@ def audit(request: HttpRequest) -> HttpResponse:
     after = _parse_date(params.get("after", ""))
     before = _parse_date(params.get("before", ""))
     filters = selectors.EventFilters(
-        actor=int(params["actor"]) if params.get("actor", "").isdigit() else None,
+        actor=parse_id(params.get("actor")),
         action=params.get("action") or None,
         object_type=params.get("object_type") or None,
-        object_id=int(params["object_id"]) if params.get("object_id", "").isdigit() else None,
+        object_id=parse_id(params.get("object_id")),
         source=params.get("source") or None,
         after=after,
         before=before + dt.timedelta(days=1) if before else None,

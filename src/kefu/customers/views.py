@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 from kefu.accounts.models import User
 from kefu.core.pagination import CursorError
 from kefu.core.permissions import has_perm, require_perm
-from kefu.core.validation import Conflict
+from kefu.core.validation import Conflict, parse_id
 from kefu.customers import forms, selectors, services
 from kefu.customers.access import access_customer, visible_customers
 from kefu.customers.models import ContactPoint, Customer, Tag, VipTier
@@ -125,8 +125,9 @@ def _map_contact_errors(exc: ValidationError) -> None:
 
 def _org_of(form: forms.CustomerForm) -> Customer | None:
     value = form.data.get("organization") if form.is_bound else form.initial.get("organization")
-    if value and str(value).isdigit():
-        return Customer.objects.filter(pk=int(value), kind=Customer.Kind.ORGANIZATION).first()
+    pk = parse_id(value)
+    if pk is not None:
+        return Customer.objects.filter(pk=pk, kind=Customer.Kind.ORGANIZATION).first()
     return None
 
 
@@ -403,8 +404,8 @@ def lookup(request: HttpRequest) -> HttpResponse:
             visible_customers(request.user),
             selectors.CustomerFilters(q=q, kind=kind if kind in Customer.Kind.values else None),
         )
-        if exclude.isdigit():
-            qs = qs.exclude(pk=int(exclude))
+        if (excluded := parse_id(exclude)) is not None:
+            qs = qs.exclude(pk=excluded)
         results = list(qs.select_related("vip_tier").order_by("name")[:12])
     return render(
         request,

@@ -7,5 +7,5 @@ app_name = "search"
 urlpatterns = [
     path("", views.search, name="search"),
     path("synonyms/", views.synonyms, name="synonyms"),
-    path("synonyms/<int:group_id>/", views.synonym_edit, name="synonym_edit"),
+    path("synonyms/<id:group_id>/", views.synonym_edit, name="synonym_edit"),
 ]

@@ -9,7 +9,7 @@ urlpatterns = [
     path("", views.report, name="report"),
     path("breaches.csv", views.breaches_csv, name="breaches_csv"),
     path("setup/", lambda request: redirect("/admin/sla/"), name="config"),
-    path("calendars/<int:calendar_id>/", views.calendar_view, name="calendar"),
+    path("calendars/<id:calendar_id>/", views.calendar_view, name="calendar"),
     path("tickets/<str:number>/milestone/", views.milestone, name="milestone"),
-    path("clocks/<int:clock_id>/reason/", views.breach_reason, name="breach_reason"),
+    path("clocks/<id:clock_id>/reason/", views.breach_reason, name="breach_reason"),
 ]

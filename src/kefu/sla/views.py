@@ -3,7 +3,6 @@ card (after-sales milestones, the reason for a breach)."""
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 from typing import Any
 
@@ -16,7 +15,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from kefu.core.exports import SafeCsvWriter
 from kefu.core.permissions import require_perm
+from kefu.core.validation import parse_id
 from kefu.sla import calendars, reports, services
 from kefu.sla.models import BusinessCalendar, Metric, SlaClock
 from kefu.tickets.access import access_ticket
@@ -113,7 +114,7 @@ def breaches_csv(request: HttpRequest) -> HttpResponse:
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="sla-breaches-{start}-{end}.csv"'
     response.write("\ufeff")  # Excel opens UTF-8 Chinese text correctly with a BOM
-    writer = csv.writer(response)
+    writer = SafeCsvWriter(response)
     writer.writerow(
         [
             _("Work order"), _("Title"), _("Metric"), _("Policy"), _("Deadline"),
@@ -161,7 +162,7 @@ def calendar_view(request: HttpRequest, calendar_id: int) -> HttpResponse:
 
     holidays, workdays = statutory_holidays(), statutory_workdays()
     raw_weeks = request.GET.get("weeks", "")
-    count = min(53, max(1, int(raw_weeks))) if raw_weeks.isdigit() else 13
+    count = min(53, parse_id(raw_weeks) or 13)
     for w in range(count):
         week = []
         for d in range(7):

@@ -20,6 +20,7 @@ from kefu.core.choices import Channel
 from kefu.core.models import Event
 from kefu.core.pagination import Page, SortKey, paginate
 from kefu.core.permissions import AGENT_ROLES, Role
+from kefu.core.validation import parse_id
 from kefu.tickets.access import team_ids, visible_tickets
 from kefu.tickets.models import (
     Attachment,
@@ -137,7 +138,7 @@ class TicketFilters:
 
         def num(name: str) -> int | None:
             value = str(params.get(name) or "")
-            return int(value) if value.isdigit() else None
+            return parse_id(value)
 
         def date(name: str) -> dt.datetime | None:
             from django.utils import timezone

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST
 from kefu.accounts.models import Team, User
 from kefu.core.interactions import TICKET_PANELS, ticket_panels
 from kefu.core.permissions import has_perm
-from kefu.core.validation import Conflict
+from kefu.core.validation import Conflict, parse_id
 from kefu.tickets import selectors, services
 from kefu.tickets.access import access_ticket, access_transfer, visible_tickets
 from kefu.tickets.forms import MoveForm, ReplyForm, TicketForm, custom_values
@@ -220,7 +220,7 @@ def update_fields(request: HttpRequest, number: str) -> HttpResponse:
             actor=user,
             ticket=ticket,
             changes=changes,
-            expected_version=int(version) if version.isdigit() else None,
+            expected_version=parse_id(version),
         )
     except Conflict as exc:
         form.add_error(None, exc.message)
@@ -244,8 +244,8 @@ def _map_field_errors(exc: ValidationError) -> None:
 def _user_choice(value: str, user: User) -> User | None:
     if value == "me":
         return user
-    if value.isdigit():
-        return get_object_or_404(User, pk=int(value))
+    if (pk := parse_id(value)) is not None:
+        return get_object_or_404(User, pk=pk)
     return None
 
 
@@ -255,7 +255,7 @@ def assign(request: HttpRequest, number: str) -> HttpResponse:
     user = staff(request)
     ticket = access_ticket(user, number, perm="tickets.assign")
     team_id = request.POST.get("team", "")
-    team = get_object_or_404(Team, pk=int(team_id)) if team_id.isdigit() else None
+    team = get_object_or_404(Team, pk=parse_id(team_id)) if parse_id(team_id) else None
     try:
         services.assign_ticket(
             actor=user,
@@ -302,7 +302,7 @@ def escalate(request: HttpRequest, number: str) -> HttpResponse:
     user = staff(request)
     ticket = access_ticket(user, number, perm="tickets.escalate")
     team_id = request.POST.get("team", "")
-    team = get_object_or_404(Team, pk=int(team_id)) if team_id.isdigit() else None
+    team = get_object_or_404(Team, pk=parse_id(team_id)) if parse_id(team_id) else None
     try:
         services.escalate_ticket(
             actor=user,
@@ -324,7 +324,9 @@ def transfer(request: HttpRequest, number: str) -> HttpResponse:
     user = staff(request)
     ticket = access_ticket(user, number, perm="tickets.transfer")
     department_id = request.POST.get("department", "")
-    department = get_object_or_404(Team, pk=int(department_id)) if department_id.isdigit() else None
+    department = (
+        get_object_or_404(Team, pk=parse_id(department_id)) if parse_id(department_id) else None
+    )
     due_raw = request.POST.get("due_at", "")
     due = None
     if due_raw:

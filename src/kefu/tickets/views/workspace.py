@@ -17,7 +17,7 @@ from kefu.accounts.models import Team, User
 from kefu.core.choices import Channel
 from kefu.core.pagination import CursorError
 from kefu.core.permissions import has_perm, require_perm
-from kefu.core.validation import clean_text
+from kefu.core.validation import clean_text, parse_id
 from kefu.tickets import selectors, services
 from kefu.tickets.access import visible_tickets
 from kefu.tickets.models import Priority, SavedFilter, TicketTag
@@ -90,7 +90,7 @@ def counts(request: HttpRequest) -> HttpResponse:
 def bulk(request: HttpRequest) -> HttpResponse:
     user = staff(request)
     require_perm(user, "tickets.bulk")
-    ids = [int(i) for i in request.POST.getlist("ids") if i.isdigit()]
+    ids = [pk for i in request.POST.getlist("ids") if (pk := parse_id(i)) is not None]
     action = request.POST.get("action", "")
     raw = request.POST.get("value", "")
     back = request.POST.get("next") or "/tickets/"
@@ -108,15 +108,15 @@ def bulk(request: HttpRequest) -> HttpResponse:
             value = user
         elif raw == "none":
             value = None
-        elif raw.isdigit():
-            value = get_object_or_404(User, pk=int(raw))
+        elif parse_id(raw) is not None:
+            value = get_object_or_404(User, pk=parse_id(raw))
         else:
             messages.error(request, _("Choose whom to assign to."))
             return redirect(back)
     elif action == "team":
-        value = get_object_or_404(Team, pk=int(raw)) if raw.isdigit() else None
+        value = get_object_or_404(Team, pk=parse_id(raw)) if parse_id(raw) else None
     elif action == "priority":
-        value = int(raw) if raw.isdigit() else raw
+        value = parse_id(raw) or raw
     try:
         result = services.bulk_apply(
             actor=user,
