@@ -10,17 +10,28 @@ Every error the API returns has the same body::
 
 from __future__ import annotations
 
+import json
 import logging
+import typing
 from typing import Any
 
-from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
+from django.core.exceptions import (
+    ObjectDoesNotExist,
+    PermissionDenied,
+    RequestDataTooBig,
+    ValidationError,
+)
+from django.db import DataError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.utils.datastructures import MultiValueDict
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
+from ninja.parser import Parser
 from ninja.security import APIKeyCookie, HttpBearer
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, model_validator
+from pydantic_core import PydanticCustomError
 
 from kefu.core.context import current_origin, set_origin
 from kefu.core.pagination import CursorError
@@ -36,6 +47,7 @@ STATUS_CODES = {
     405: "method_not_allowed",
     409: "conflict",
     413: "too_large",
+    415: "unsupported_media_type",
     422: "invalid",
     429: "throttled",
 }
@@ -68,10 +80,34 @@ class Out(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
 
+def _wants_number(annotation: Any) -> bool:
+    """Whether a field's type takes an int or float (and not a bool)."""
+    if annotation in (int, float):
+        return True
+    return any(_wants_number(arg) for arg in typing.get_args(annotation)) and (
+        bool not in typing.get_args(annotation)
+    )
+
+
 class Input(Schema):
-    """Base for request bodies: unknown fields are refused, so a typo is an error, not a no-op."""
+    """Base for request bodies: unknown fields are refused, so a typo is an error, not a no-op;
+    ``true``/``false`` are refused where a number is expected (JSON booleans are not numbers)."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_booleans_for_numbers(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            for name, field in cls.model_fields.items():
+                value = data.get(field.alias or name)
+                if isinstance(value, bool) and _wants_number(field.annotation):
+                    raise PydanticCustomError(
+                        "number_not_boolean",
+                        "{field}: expected a number, not true or false",
+                        {"field": name},
+                    )
+        return data
 
 
 class ErrorDetail(Out):
@@ -84,6 +120,47 @@ class ErrorOut(Out):
     error: ErrorDetail
 
 
+class DuplicateKeyError(ValueError):
+    """A JSON object named the same key twice; which value was meant cannot be known."""
+
+
+class RepeatedParameterError(ValueError):
+    """A query parameter that takes one value was given several."""
+
+
+def _refuse_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    seen: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in seen:
+            raise DuplicateKeyError(key)
+        seen[key] = value
+    return seen
+
+
+class StrictParser(Parser):
+    """JSON bodies with each key once; query parameters that take one value given once.
+
+    Taking the last of two values silently (Python's json, Django's QueryDict) lets a proxy or
+    a client bug decide what is stored; refusing the request says what is wrong instead."""
+
+    def parse_body(self, request: HttpRequest) -> dict[str, Any]:
+        data = json.loads(request.body, object_pairs_hook=_refuse_duplicates)
+        return typing.cast(dict[str, Any], data)
+
+    def parse_querydict(
+        self, data: MultiValueDict[str, Any], list_fields: list[str], request: HttpRequest
+    ) -> dict[str, Any]:
+        if data is request.GET:
+            for key, values in data.lists():
+                if key not in list_fields and len(values) > 1:
+                    raise HttpError(
+                        400,
+                        _("The query parameter “%(name)s” was given %(n)d times; give it once.")
+                        % {"name": key, "n": len(values)},
+                    )
+        return super().parse_querydict(data, list_fields, request)
+
+
 class TokenAuth(HttpBearer):
     """``Authorization: Bearer kefu_…``: the token's user, narrowed to the token's scopes."""
 
@@ -94,7 +171,9 @@ class TokenAuth(HttpBearer):
 
         found = authenticate_token(token)
         if found is None:
-            return None
+            # A request that names a token is judged by that token alone: a wrong, expired or
+            # revoked token is refused even when a valid session cookie comes with it.
+            raise AuthenticationError(401, "invalid token")
         user, api_token = found
         user.token_scopes = frozenset(api_token.scopes)  # type: ignore[attr-defined]
         request.user = user
@@ -116,6 +195,8 @@ class SessionAuth(APIKeyCookie):
     param_name = "sessionid"
 
     def authenticate(self, request: HttpRequest, key: str | None) -> Any:
+        if request.headers.get("Authorization"):
+            return None  # the request chose token authentication; see TokenAuth
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated and user.is_active:
             return user
@@ -147,7 +228,15 @@ def install_error_handlers(api: NinjaAPI) -> None:
         if isinstance(exc, AuthenticationError) or exc.status_code == 401:
             message = _("Authentication required: send “Authorization: Bearer <token>” or sign in.")
         elif message == "Cannot parse request body":
-            message = _("The request body is not valid JSON.")
+            cause = exc.__cause__
+            if isinstance(cause, DuplicateKeyError):
+                message = _("The JSON body names “%(key)s” more than once; send each key once.") % {
+                    "key": str(cause)[:100]
+                }
+            elif isinstance(cause, RequestDataTooBig):
+                return error_response(413, _too_big_message())
+            else:
+                message = _("The request body is not valid JSON.")
         return error_response(exc.status_code, message)
 
     def django_validation(request: HttpRequest, exc: Any) -> HttpResponse:
@@ -169,6 +258,19 @@ def install_error_handlers(api: NinjaAPI) -> None:
     def cursor_error(request: HttpRequest, exc: Any) -> HttpResponse:
         return error_response(400, str(exc))
 
+    def too_big(request: HttpRequest, exc: Any) -> HttpResponse:
+        return error_response(413, _too_big_message())
+
+    def out_of_range(request: HttpRequest, exc: Any) -> HttpResponse:
+        # A number past what the database column holds (an id of 2^63 or more): no record has
+        # it, and the database refused the query before looking.
+        return error_response(422, _("A number in the request is out of range."))
+
+    def data_error(request: HttpRequest, exc: Any) -> HttpResponse:
+        if "out of range" in str(exc):
+            return out_of_range(request, exc)
+        return unexpected(request, exc)
+
     def unexpected(request: HttpRequest, exc: Any) -> HttpResponse:
         log.exception("API error on %s %s", request.method, request.path)
         return error_response(
@@ -185,7 +287,18 @@ def install_error_handlers(api: NinjaAPI) -> None:
     api.add_exception_handler(ObjectDoesNotExist, not_found)
     api.add_exception_handler(Conflict, conflict)
     api.add_exception_handler(CursorError, cursor_error)
+    api.add_exception_handler(RequestDataTooBig, too_big)
+    api.add_exception_handler(OverflowError, out_of_range)
+    api.add_exception_handler(DataError, data_error)
     api.add_exception_handler(Exception, unexpected)
+
+
+def _too_big_message() -> str:
+    from django.conf import settings
+
+    return _("The request body is larger than %(mb).1f MB.") % {
+        "mb": settings.DATA_UPLOAD_MAX_MEMORY_SIZE / 1024 / 1024
+    }
 
 
 def api_not_found(request: HttpRequest, rest: str = "") -> HttpResponse:
