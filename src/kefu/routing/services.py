@@ -131,7 +131,8 @@ def set_presence(
         changes={k: [before[k], getattr(presence, k)] for k in before},
         object_type="user",
     )
-    if state in (Presence.State.BREAK, Presence.State.OFFLINE):
+    if state != Presence.State.AVAILABLE:
+        # busy, wrapping up, on a break or gone: open offers go to someone who can take them
         for item in QueueItem.objects.select_for_update().filter(
             agent=user, state=QueueItem.State.OFFERED
         ):

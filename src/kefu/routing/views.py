@@ -4,6 +4,7 @@ the presence switcher, and the actions on items."""
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -19,6 +20,7 @@ from kefu.core.permissions import has_perm
 from kefu.routing import engine, services
 from kefu.routing.models import (
     STRATEGY_HELP,
+    Kind,
     Presence,
     QueueItem,
     RoutingQueue,
@@ -129,16 +131,49 @@ def act(request: HttpRequest, item_id: int, action: str) -> HttpResponse:
             return JsonResponse({"error": error_text(exc)}, status=409)
         messages.error(request, error_text(exc))
         return redirect(_back(request))
+    url = work_url(item) if action in ("accept", "pick") else ""
     if request.headers.get("Accept", "").startswith("application/json"):
-        return JsonResponse(
-            {
-                "item": item.pk,
-                "state": item.state,
-                "url": reverse("tickets:detail", args=[item.ticket.number])
-                if item.ticket is not None
-                else "",
-            }
-        )
-    if action in ("accept", "pick") and item.ticket is not None:
-        return redirect("tickets:detail", item.ticket.number)
-    return redirect(_back(request))
+        return JsonResponse({"item": item.pk, "state": item.state, "url": url})
+    return redirect(url or _back(request))
+
+
+def work_url(item: QueueItem) -> str:
+    """Where an agent goes with work they took: the work order, or for a caller (a queued call
+    or a booked callback) the 受理 page with the caller's customer and number filled in."""
+    if item.ticket_id is not None:
+        return reverse("tickets:detail", args=[item.ticket.number])
+    if item.kind in (Kind.CALL, Kind.CALLBACK):
+        query: dict[str, Any] = {"channel": "phone"}
+        if item.customer_id is not None:
+            query["customer"] = item.customer_id
+        if item.phone:
+            query["caller"] = item.phone
+        return f"{reverse('tickets:create')}?{urlencode(query)}"
+    return ""
+
+
+@login_required
+def offers(request: HttpRequest) -> JsonResponse:
+    """The work offered to the signed-in agent right now, for the offer tray (read on every
+    page, on reconnection and every half minute)."""
+    user = staff(request)
+    rows = (
+        QueueItem.objects.filter(agent=user, state=QueueItem.State.OFFERED)
+        .select_related("queue")
+        .order_by("offer_expires_at", "pk")
+    )
+    return JsonResponse(
+        {
+            "offers": [
+                {
+                    "item": i.pk,
+                    "kind": i.kind,
+                    "kind_label": str(Kind(i.kind).label),
+                    "title": i.title,
+                    "queue": i.queue.name,
+                    "expires_at": i.offer_expires_at.isoformat() if i.offer_expires_at else None,
+                }
+                for i in rows
+            ]
+        }
+    )

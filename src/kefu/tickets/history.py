@@ -96,3 +96,41 @@ def change_lines(event: Any, ticket: Any = None) -> list[ChangeLine]:
             )
         )
     return lines
+
+
+# --- the caller card of the 受理 page -------------------------------------------------------------
+
+
+def intake_card(customer: Customer, user: Any) -> dict[str, Any]:
+    """What the agent needs about a caller while opening a work order: tier, tags, phones,
+    account numbers (户号), open work orders, the last contacts, and the values that fill the
+    form (phone as it is written, the supply or home address, the first account number)."""
+    from kefu.customers.models import ContactPoint
+    from kefu.customers.selectors import customer_history
+
+    tags = [t.name for t in customer.tags.all()]
+    phones = [
+        display_phone(c.normalized)
+        for c in customer.contacts.filter(kind=ContactPoint.Kind.PHONE).order_by(
+            "-is_primary", "id"
+        )
+    ]
+    accounts = list(customer.accounts.order_by("number"))
+    visible = visible_tickets(user).filter(customer=customer, is_open=True)
+    open_orders = list(visible.select_related("ticket_type").order_by("-created_at")[:5])
+    address = next((a.address for a in accounts if a.address), "") or customer.address
+    return {
+        "customer": customer,
+        "tags": tags,
+        "phones": phones,
+        "accounts": accounts,
+        "open_orders": open_orders,
+        "open_count": visible.count() if len(open_orders) == 5 else len(open_orders),
+        "contacts": customer_history(customer, user, limit=5),
+        "fill": {
+            "name": customer.name,
+            "phone": phones[0] if phones else "",
+            "address": address,
+            "account": accounts[0].number if accounts else "",
+        },
+    }

@@ -387,3 +387,20 @@ def test_escalating_a_routed_work_order_frees_the_first_line_agents_capacity(cen
     )
     assert reload(item).state == QueueItem.State.CANCELLED
     assert AgentLoad.objects.get(user=centre["agent"], channel="ticket").active == 0
+
+
+def test_going_busy_returns_open_offers_to_the_queue(team, trio):
+    # given an agent with an open offer
+    q = queue(team)
+    available(trio[0])
+    item = reload(call(q))
+    assert (item.state, item.agent_id) == (QueueItem.State.OFFERED, trio[0].pk)
+    # when the agent goes busy
+    services.set_presence(actor=trio[0], user=trio[0], state="busy")
+    # then the offer is back in the queue, not counted as declined, and the capacity is free
+    item = reload(item)
+    assert (item.state, item.agent_id, item.declined_by) == (QueueItem.State.WAITING, None, [])
+    assert AgentLoad.objects.get(user=trio[0], channel="voice").active == 0
+    assert Event.objects.filter(
+        object_type="queueitem", object_id=item.pk, action="queue_item_declined"
+    ).values_list("data", flat=True)[0] == {"agent": trio[0].pk, "reason": "busy"}

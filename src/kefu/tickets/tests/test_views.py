@@ -147,7 +147,8 @@ def test_opening_a_work_order_at_the_desk_with_caller_identification(client, cen
     customer = make_customer("孙八", phone="13912345678")
     client.force_login(centre["agent"])
     form = client.get(reverse("tickets:create"), {"caller": "13912345678"}).content.decode()
-    assert 'data-name="孙八"' in form
+    assert 'data-fill-name="孙八"' in form  # the caller's card
+    assert 'name="contact_phone" value="13912345678"' in form
     response = client.post(
         reverse("tickets:create"),
         {

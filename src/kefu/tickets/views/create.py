@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
 from kefu.core.permissions import require_perm
-from kefu.core.validation import normalize_phone
+from kefu.core.validation import display_phone, normalize_phone
 from kefu.customers.access import visible_customers
 from kefu.customers.models import ContactPoint
 from kefu.tickets import services
 from kefu.tickets.forms import NewTicketForm, TicketForm, custom_values
+from kefu.tickets.history import intake_card
 from kefu.tickets.services.fields import resolve_type
 from kefu.tickets.views.common import staff, uploaded
 
@@ -33,29 +36,36 @@ def create(request: HttpRequest) -> HttpResponse:
     user = staff(request)
     require_perm(user, "tickets.create")
     data = request.POST if request.method == "POST" else None
-    initial = {"channel": request.GET.get("channel", "phone"), "assign_to_me": True}
+    initial: dict[str, Any] = {
+        "channel": request.GET.get("channel", "phone"),
+        "assign_to_me": True,
+    }
     customer = None
     if request.GET.get("customer", "").isdigit():
         customer = visible_customers(user).filter(pk=int(request.GET["customer"])).first()
-    elif request.GET.get("caller"):
-        # Caller identification: the hotline passes ?caller=<number>.
+    if request.GET.get("caller"):
+        # Caller identification: the hotline (or an accepted queued call) passes ?caller=<number>.
         try:
             number = normalize_phone(request.GET["caller"], allow_service_numbers=True)
         except ValidationError:
             number = ""
-        customer = (
-            visible_customers(user)
-            .filter(contacts__kind=ContactPoint.Kind.PHONE, contacts__normalized=number)
-            .first()
-            if number
-            else None
-        )
-        initial["contact_phone"] = request.GET["caller"]
-    if customer is not None:
-        initial["customer"] = customer.pk
-        initial["contact_name"] = customer.name
+        if customer is None and number:
+            customer = (
+                visible_customers(user)
+                .filter(contacts__kind=ContactPoint.Kind.PHONE, contacts__normalized=number)
+                .first()
+            )
+        initial["contact_phone"] = display_phone(number) if number else request.GET["caller"]
+    card = intake_card(customer, user) if customer is not None else None
+    if card is not None:
+        initial["customer"] = card["customer"].pk
+        initial["contact_name"] = card["fill"]["name"]
+        initial.setdefault("contact_phone", card["fill"]["phone"])
+        initial["place"] = card["fill"]["address"]
     ticket_type = _type_from((data or request.GET).get("ticket_type"))
     form = NewTicketForm(data, request.FILES or None, initial=initial, ticket_type=ticket_type)
+    if card is not None and "cf_account" in form.fields:  # the type asks for the 户号
+        form.initial["cf_account"] = card["fill"]["account"]
     if data is not None and form.is_valid():
         cleaned = form.cleaned_data
         try:
@@ -95,12 +105,23 @@ def create(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("Work order %(n)s opened.") % {"n": ticket.number})
             return redirect("tickets:detail", number=ticket.number)
-    picked = (
-        visible_customers(user).filter(pk=form["customer"].value()).first()
-        if str(form["customer"].value() or "").isdigit()
-        else None
-    )
-    return render(request, "tickets/new.html", {"form": form, "customer": picked, "nav": "tickets"})
+    if data is not None:  # shown again with errors: the card of the customer in the form
+        picked = (
+            visible_customers(user).filter(pk=form["customer"].value()).first()
+            if str(form["customer"].value() or "").isdigit()
+            else None
+        )
+        card = intake_card(picked, user) if picked is not None else None
+    return render(request, "tickets/new.html", {"form": form, "card": card, "nav": "tickets"})
+
+
+@login_required
+def intake_customer(request: HttpRequest, customer_id: int) -> HttpResponse:
+    """The caller card of the 受理 page, for the customer the agent just picked."""
+    user = staff(request)
+    require_perm(user, "tickets.create")
+    customer = get_object_or_404(visible_customers(user).select_related("vip_tier"), pk=customer_id)
+    return render(request, "tickets/_intake_customer.html", {"card": intake_card(customer, user)})
 
 
 @login_required
