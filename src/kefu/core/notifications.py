@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from typing import Any
 
@@ -11,6 +12,8 @@ from django.utils import timezone, translation
 
 from kefu.core.models import Notification
 from kefu.core.realtime import broadcast, user_group
+
+log = logging.getLogger(__name__)
 
 
 def notify(
@@ -44,7 +47,10 @@ def notify(
         }
         broadcast(user_group(user.pk), payload)
         if email and user.email:
-            address, subject, text = user.email, note.title, f"{note.body}\n\n{url}".strip()
+            # A subject is one header line: a line break (from text stored before titles were
+            # checked, or from another system) would make the mail library refuse the message.
+            subject = " ".join(note.title.split())
+            address, text = user.email, f"{note.body}\n\n{url}".strip()
             language = user.language or None
 
             def send(
@@ -54,7 +60,10 @@ def notify(
                 language: str | None = language,
             ) -> None:
                 with translation.override(language):
-                    send_mail(subject, text, None, [address], fail_silently=True)
+                    try:
+                        send_mail(subject, text, None, [address])
+                    except Exception:  # noqa: BLE001 - a lost notice is logged, never raised
+                        log.warning("could not mail a notification to %s", address, exc_info=True)
 
             transaction.on_commit(send)
     return created

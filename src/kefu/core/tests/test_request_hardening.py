@@ -402,3 +402,16 @@ def test_every_url_names_records_with_the_bounded_id_converter():
                 assert isinstance(entry, URLPattern)
 
     assert list(walk(get_resolver().url_patterns)) == []
+
+
+def test_a_notification_titled_with_a_line_break_is_still_mailed_on_one_line(
+    centre, mailoutbox, django_capture_on_commit_callbacks
+):
+    from kefu.core.notifications import notify
+
+    agent = centre["agent"]
+    agent.email = "agent@example.com"
+    agent.save(update_fields=["email"])
+    with django_capture_on_commit_callbacks(execute=True):
+        notify([agent], kind="ticket", title="工单 JC001\n已转派给您", email=True)
+    assert [m.subject for m in mailoutbox] == ["工单 JC001 已转派给您"]
