@@ -41,6 +41,7 @@ def _mount() -> None:
     from kefu.search.api import router as search
     from kefu.sla.api import router as sla
     from kefu.tickets.api import router as tickets
+    from kefu.wfm.api import router as wfm
 
     api.add_router("", accounts)
     api.add_router("", customers)
@@ -50,6 +51,7 @@ def _mount() -> None:
     api.add_router("", routing)
     api.add_router("", search)
     api.add_router("", kb)
+    api.add_router("", wfm)
     api.add_router("", email)
 
 

@@ -151,6 +151,7 @@ INSTALLED_APPS = [
     "kefu.routing",
     "kefu.search",
     "kefu.kb",
+    "kefu.wfm",
     "kefu.email",
     "kefu.calls",
 ]

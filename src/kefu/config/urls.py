@@ -13,6 +13,7 @@ urlpatterns = [
     path("queues/", include("kefu.routing.urls")),
     path("portal/", include("kefu.portal.urls")),
     path("kb/", include("kefu.kb.urls")),
+    path("wfm/", include("kefu.wfm.urls")),
     path("calls/", include("kefu.calls.urls")),
     path("search/", include("kefu.search.urls")),
     path("email/", include("kefu.email.urls")),
