@@ -1,0 +1,262 @@
+"""The workforce app through its services, API and screens: forecasts from work-order history,
+overrides, the staffing calculator, rosters (solve, edit, publish, export), the agent's own
+schedule, adherence, and who may do what."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+
+import pytest
+from django.utils import timezone
+
+from kefu.core.models import Event, Notification
+from kefu.core.permissions import Role
+from kefu.testing.factories import make_team, make_ticket, make_user
+from kefu.wfm import history, selectors, services
+from kefu.wfm.models import Forecast, Leave, Override, Roster, Shift, WorkRule
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def setup():
+    team = make_team("排班一线")
+    planner = make_user(Role.PLANNER, username="planner-t")
+    agents = [make_user(Role.AGENT_L1, username=f"ag{i}", teams=[team]) for i in range(6)]
+    outsider = make_user(Role.AGENT_L1, username="outsider")
+    for i, agent in enumerate(agents):
+        WorkRule.objects.create(user=agent, rotation="ABCD"[i] if i < 4 else "")
+    return {"team": team, "planner": planner, "agents": agents, "outsider": outsider}
+
+
+def _history_tickets(days: int = 14) -> dt.date:
+    """Work orders every weekday at 09:10, 09:20, 09:40 and 09:50 (two per half-hour slot), none
+    at weekends, over the ``days`` before this week's Monday; returns that Monday."""
+    today = timezone.localdate()
+    today -= dt.timedelta(days=today.weekday())
+    for d in range(1, days + 1):
+        day = today - dt.timedelta(days=d)
+        if day.weekday() >= 5:
+            continue
+        for minute in (10, 20, 40, 50):
+            t = history.local_midnight(day) + dt.timedelta(hours=9, minutes=minute)
+            make_ticket(created_at=t, channel="phone")
+    return today
+
+
+def _forecast(setup, start: dt.date | None = None, **kw) -> Forecast:
+    start = start or _history_tickets()
+    return services.build_forecast(actor=setup["planner"], name="下周", start=start, days=7,
+                                   channel="phone", history_days=14, **kw)  # fmt: skip
+
+
+def test_forecast_learns_weekday_slots_from_work_orders(setup):
+    # given two weeks of work orders: 2 per slot at 09:00 and 09:30 on weekdays
+    today = _history_tickets()
+    # when
+    fc = _forecast(setup, today)
+    # then weekdays get 2 calls in those slots, nothing elsewhere, weekends are closed
+    values = fc.values
+    assert len(values) == 7 * 48
+    for d in range(7):
+        day = today + dt.timedelta(days=d)
+        slot = d * 48 + 18
+        expected = 0.0 if day.weekday() >= 5 else 2.0
+        assert values[slot] == pytest.approx(expected, abs=0.01)
+        assert values[slot + 1] == pytest.approx(expected, abs=0.01)
+        assert sum(values[d * 48 : d * 48 + 18]) == 0.0
+    event = Event.objects.get(action="wfm_forecast_created")
+    assert event.object_id == fc.pk and event.data["channel"] == "phone"
+
+
+def test_overrides_raise_their_window(setup):
+    today = _history_tickets()
+    start = history.local_midnight(today + dt.timedelta(days=2))  # Wednesday of the forecast
+    services.add_override(actor=setup["planner"], channel="phone", percent=50, reason="停电通知",
+                          starts_at=start + dt.timedelta(hours=9), ends_at=start + dt.timedelta(hours=10))  # fmt: skip
+    fc = _forecast(setup, today)
+    d = (start.date() - today).days
+    assert fc.values[d * 48 + 18] == pytest.approx(3.0, abs=0.01)
+    assert fc.values[d * 48 + 19] == pytest.approx(3.0, abs=0.01)
+    assert Event.objects.filter(action="wfm_override_added").count() == 1
+
+
+def test_agents_cannot_forecast_and_nothing_is_written(setup, client):
+    _history_tickets()
+    client.force_login(setup["agents"][0])
+    body = {"name": "x", "start": timezone.localdate().isoformat(), "days": 7}
+    response = client.post("/api/v1/wfm/forecasts", body, content_type="application/json")
+    assert response.status_code == 403
+    assert (
+        Forecast.objects.count() == 0
+        and not Event.objects.filter(action__startswith="wfm").exists()
+    )
+
+
+def test_forecast_api_refuses_bad_input_naming_the_field(setup, client):
+    client.force_login(setup["planner"])
+    body = {"name": "x", "start": timezone.localdate().isoformat(), "days": 7, "history_days": 14}
+    response = client.post("/api/v1/wfm/forecasts", body, content_type="application/json")
+    # no work orders at all: nothing to learn from
+    assert response.status_code == 422
+    assert "history_days" in response.json()["error"]["fields"]
+    bad = {"channel": "phone", "starts_at": "2026-05-01T10:00:00+08:00",
+           "ends_at": "2026-05-01T09:00:00+08:00", "percent": 20, "reason": "x"}  # fmt: skip
+    response = client.post("/api/v1/wfm/overrides", bad, content_type="application/json")
+    assert response.status_code == 422
+    assert response.json()["error"]["fields"] == {
+        "ends_at": ["The window must end after it starts."]
+    }
+    assert Forecast.objects.count() == 0 and Override.objects.count() == 0
+
+
+def test_staffing_calculator_api(setup, client):
+    client.force_login(setup["planner"])
+    body = {"volume": [100, 0], "aht_seconds": 180, "interval_minutes": 30, "shrinkage": 0.3}
+    response = client.post("/api/v1/wfm/staffing", body, content_type="application/json")
+    assert response.status_code == 200
+    data = response.json()
+    assert (data["servers"], data["scheduled"]) == ([14, 0], [20, 0])
+    assert data["service_level"][0] == pytest.approx(0.8884, abs=1e-4)
+    body = {"volume": [100], "aht_seconds": 180, "abandonment": 0.05}
+    response = client.post("/api/v1/wfm/staffing", body, content_type="application/json")
+    assert response.status_code == 422
+    assert "Erlang A" in response.json()["error"]["message"] + str(response.json()["error"])
+    client.force_login(setup["agents"][0])
+    response = client.post("/api/v1/wfm/staffing", {"volume": [1], "aht_seconds": 60},
+                           content_type="application/json")  # fmt: skip
+    assert response.status_code == 403
+
+
+def _roster(setup) -> Roster:
+    fc = _forecast(setup)
+    Leave.objects.create(user=setup["agents"][5], first_day=fc.start, last_day=fc.start)
+    return services.create_roster(actor=setup["planner"], team=setup["team"], forecast_obj=fc,
+                                  start=fc.start, weeks=1, solve_now=True)  # fmt: skip
+
+
+def test_roster_solves_with_rotation_leave_and_coverage(setup):
+    ros = _roster(setup)
+    assert ros.solver_status in ("optimal", "feasible")
+    assert "outsider" not in {s.agent.username for s in Shift.objects.filter(roster=ros)}
+    # the rotation teams follow 夜夜白白中中休休 from day 0
+    a0 = setup["agents"][0]
+    codes = [Shift.objects.filter(roster=ros, agent=a0, day=ros.start + dt.timedelta(days=d))
+             .values_list("code", flat=True).first() for d in range(7)]  # fmt: skip
+    assert codes == ["N", "N", "D", "D", "E", "E", None]
+    # the agent on leave has no shift that day
+    assert not Shift.objects.filter(roster=ros, agent=setup["agents"][5], day=ros.start).exists()
+    cov = selectors.coverage(ros)
+    # 2 calls per half hour need 3 agents scheduled (80/20, shrinkage 30 %); on Monday one
+    # flexible agent is on leave, so 09:00–10:00 has the day-shift team and one agent only
+    short = [(i // 48, i % 48, cov["required"][i], cov["scheduled"][i])
+             for i, g in enumerate(cov["gap"]) if g < 0]  # fmt: skip
+    assert short == [(0, 18, 3, 2), (0, 19, 3, 2)]
+    assert Event.objects.filter(action="wfm_roster_solved", object_id=ros.pk).count() == 1
+
+
+def test_cell_edit_reports_broken_rules_and_records_the_change(setup, client):
+    ros = _roster(setup)
+    agent = setup["agents"][0]  # night shift on day 1
+    client.force_login(setup["planner"])
+    # when the planner puts an evening shift before that night shift
+    response = client.post(f"/wfm/rosters/{ros.pk}/cell/",
+                           {"agent": agent.pk, "day": ros.start.isoformat(), "code": "E"})  # fmt: skip
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "day 2: 0 h rest, under 12 h" in html
+    event = Event.objects.get(action="wfm_shift_changed")
+    assert event.changes == {"code": ["N", "E"]}
+    # an unknown shift is refused and changes nothing
+    response = client.put(f"/api/v1/wfm/rosters/{ros.pk}/shifts",
+                          {"agent": agent.pk, "day": ros.start.isoformat(), "code": "ZZ"},
+                          content_type="application/json")  # fmt: skip
+    assert response.status_code == 422
+    assert Shift.objects.get(roster=ros, agent=agent, day=ros.start).code == "E"
+
+
+def test_publish_shows_agents_their_schedule_and_notifies_them(setup, client):
+    ros = _roster(setup)
+    agent = setup["agents"][0]
+    client.force_login(agent)
+    assert client.get(f"/wfm/rosters/{ros.pk}/").status_code == 403
+    assert client.post(f"/wfm/rosters/{ros.pk}/publish/").status_code == 403
+    assert client.get("/api/v1/wfm/me/shifts", {"since": ros.start.isoformat()}).json() == []
+    client.force_login(setup["planner"])
+    assert client.post(f"/wfm/rosters/{ros.pk}/publish/").status_code == 302
+    ros.refresh_from_db()
+    assert ros.status == "published"
+    assert Notification.objects.filter(user=agent, kind="wfm_schedule").count() == 1
+    client.force_login(agent)
+    mine = client.get("/api/v1/wfm/me/shifts", {"since": ros.start.isoformat()}).json()
+    assert [s["code"] for s in mine] == ["N", "N", "D", "D", "E", "E"]
+    page = client.get("/wfm/me/")
+    assert page.status_code == 200
+    # publishing twice is refused
+    client.force_login(setup["planner"])
+    response = client.post(f"/api/v1/wfm/rosters/{ros.pk}/publish")
+    assert response.status_code == 422
+
+
+def test_roster_pages_export_and_query_budget(setup, client, django_assert_max_num_queries):
+    from openpyxl import load_workbook
+
+    ros = _roster(setup)
+    client.force_login(setup["planner"])
+    page = client.get(f"/wfm/rosters/{ros.pk}/")
+    assert page.status_code == 200
+    assert 'data-testid="heatmap"' in page.content.decode()
+    with django_assert_max_num_queries(12):
+        response = client.get(f"/api/v1/wfm/rosters/{ros.pk}")
+    assert response.status_code == 200 and response.json()["short_intervals"] == 2
+    export = client.get(f"/wfm/rosters/{ros.pk}/export.xlsx")
+    assert export.status_code == 200
+    book = load_workbook(io.BytesIO(export.content))
+    sheet, coverage = book.worksheets
+    rows = list(sheet.iter_rows(values_only=True))
+    assert len(rows[0]) == 2 + 7 and rows[0][2] == ros.start.strftime("%m-%d %a")
+    first = next(r for r in rows if r[0] == setup["agents"][0].display_name)
+    assert list(first[2:9]) == ["N", "N", "D", "D", "E", "E", None]
+    assert coverage.max_row == 1 + 7 * 48
+    assert list(coverage.iter_rows(min_row=20, max_row=20, values_only=True))[0][2:] == (3, 2, -1)
+
+
+def test_adherence_from_presence_history(setup):
+    from kefu.routing.models import PresenceChange
+
+    ros = _roster(setup)
+    agent = setup["agents"][1]  # team B: day shift 08:00–16:00 on Monday
+    day = ros.start + dt.timedelta(days=0)
+    code = Shift.objects.get(roster=ros, agent=agent, day=day).code
+    assert code == "D"
+    base = history.local_midnight(day)
+    PresenceChange.objects.create(user=agent, state="available",
+                                  started_at=base + dt.timedelta(hours=8),
+                                  ended_at=base + dt.timedelta(hours=12))  # fmt: skip
+    rows = {r["agent"].pk: r for r in selectors.adherence(ros)}
+    row = rows[agent.pk]
+    # only the part of the roster already past counts as scheduled
+    assert row["present"] <= 240 and row["scheduled"] >= row["present"]
+    if timezone.now() > base + dt.timedelta(hours=16):
+        assert row["present"] == 240
+
+
+def test_planner_pages_and_forms(setup, client):
+    today = _history_tickets()
+    client.force_login(setup["planner"])
+    assert client.get("/wfm/").status_code == 200
+    response = client.post("/wfm/forecasts/new/", {"name": "", "channel": "phone",
+                           "start": today.isoformat(), "days": 7, "interval_minutes": 30,
+                           "history_days": 14, "aht_seconds": 240})  # fmt: skip
+    assert response.status_code == 422 and Forecast.objects.count() == 0
+    response = client.post("/wfm/forecasts/new/", {"name": "<b>周</b>", "channel": "phone",
+                           "start": today.isoformat(), "days": 7, "interval_minutes": 30,
+                           "history_days": 14, "aht_seconds": 240})  # fmt: skip
+    assert response.status_code == 302
+    fc = Forecast.objects.get()
+    page = client.get(f"/wfm/forecasts/{fc.pk}/").content.decode()
+    assert "&lt;b&gt;周&lt;/b&gt;" in page and "<b>周</b>" not in page
+    client.force_login(setup["agents"][0])
+    assert client.get("/wfm/").status_code == 403
+    assert client.get(f"/wfm/forecasts/{fc.pk}/").status_code == 403
