@@ -84,3 +84,59 @@ def test_the_portal_form_calls_the_title_a_title(client):
     page = client.get(reverse("portal:ticket_new")).content.decode()
     assert re.search(r'<label[^>]*for="id_title"[^>]*>\s*标题', page)
     assert "事务主体" not in page
+
+
+def test_the_caller_card_shows_tier_tags_open_work_orders_and_what_fills_the_form(client, centre):
+    from kefu.customers.models import Tag
+    from kefu.testing.factories import make_tier
+
+    # given a VIP caller tagged 听障用户 with an account, one open and one closed work order
+    caller = make_customer(
+        "荆州<王芳>",
+        phone="0716-8251639",
+        account="0716000123",
+        vip_tier=make_tier(name="金卡"),
+        address="荆州市沙市区北京中路 8 号",
+    )
+    caller.tags.add(Tag.objects.create(name="听障用户"))
+    open_one = make_ticket(actor=centre["agent"], title="电表显示屏不亮", customer=caller.pk)
+    client.force_login(centre["agent"])
+    # when the agent picks them in 受理
+    response = client.get(reverse("tickets:intake_customer", args=[caller.pk]))
+    # then the card has everything, escaped, and the values that fill the form
+    assert response.status_code == 200
+    card = response.content.decode()
+    assert "荆州&lt;王芳&gt;" in card and "<王芳>" not in card
+    assert 'data-fill-phone="07168251639"' in card
+    assert 'data-fill-address="荆州市沙市区北京中路 8 号"' in card
+    assert 'data-fill-account="0716000123"' in card
+    assert "金卡" in card and "听障用户" in card
+    assert open_one.number in card and "未办结工单 1 件" in card
+
+
+def test_the_caller_card_needs_the_right_to_open_work_orders(client, centre):
+    from kefu.core.permissions import Role
+    from kefu.testing.factories import make_user
+
+    caller = make_customer("王芳")
+    client.force_login(make_user(Role.LIAISON))
+    assert client.get(reverse("tickets:intake_customer", args=[caller.pk])).status_code == 403
+    client.force_login(centre["agent"])
+    assert client.get(reverse("tickets:intake_customer", args=[99999])).status_code == 404
+
+
+def test_intake_for_a_queued_call_fills_the_caller_and_the_account_field(client, centre):
+    from kefu.tickets.models import CustomField
+
+    fault = TicketType.objects.get(code="fault")
+    CustomField.objects.create(ticket_type=fault, key="account", label="户号", kind="text")
+    caller = make_customer("王芳", phone="13700137000", account="0716000123", address="沙市区")
+    client.force_login(centre["agent"])
+    page = client.get(
+        reverse("tickets:create"),
+        {"customer": caller.pk, "caller": "+8613700137000", "ticket_type": fault.pk},
+    ).content.decode()
+    assert f'name="customer" id="intake-customer-id" value="{caller.pk}"' in page
+    assert 'name="contact_phone" value="13700137000"' in page
+    assert 'name="place" value="沙市区"' in page
+    assert 'name="cf_account" value="0716000123"' in page
