@@ -90,5 +90,6 @@ def seed_wfm(ctx: DemoContext) -> None:
         weeks=1,
         shrinkage=0.25,
         solve_now=True,
+        time_limit_s=5,
     )
     services.publish_roster(actor=planner, roster_obj=roster)

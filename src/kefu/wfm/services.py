@@ -199,6 +199,7 @@ def create_roster(
     shrinkage: float = 0.3,
     max_occupancy: float = 0.9,
     solve_now: bool = False,
+    time_limit_s: float = 20.0,
 ) -> Roster:
     """A draft roster for ``team`` covering ``forecast_obj``; solved in the background."""
     require_perm(actor, "wfm.plan")
@@ -250,7 +251,7 @@ def create_roster(
 
             jobs.enqueue(solve_roster_task, ros.pk)
     if solve_now:
-        solve_roster(ros.pk)
+        solve_roster(ros.pk, time_limit_s=time_limit_s)
         ros.refresh_from_db()
     return ros
 

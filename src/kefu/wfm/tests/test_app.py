@@ -10,6 +10,7 @@ import io
 import pytest
 from django.utils import timezone
 
+from kefu.accounts.models import User
 from kefu.core.models import Event, Notification
 from kefu.core.permissions import Role
 from kefu.testing.factories import make_team, make_ticket, make_user
@@ -260,3 +261,29 @@ def test_planner_pages_and_forms(setup, client):
     client.force_login(setup["agents"][0])
     assert client.get("/wfm/").status_code == 403
     assert client.get(f"/wfm/forecasts/{fc.pk}/").status_code == 403
+
+
+def test_demo_has_a_forecast_and_a_published_roster(client):
+    from kefu.accounts.demo import seed_staff
+    from kefu.core.demo import DemoContext
+    from kefu.wfm.demo import seed_wfm
+
+    import random
+
+    ctx = DemoContext(rng=random.Random(1), now=timezone.now())
+    seed_staff(ctx)
+    seed_wfm(ctx)
+    fc = Forecast.objects.get()
+    assert (fc.days, fc.interval_minutes, len(fc.values)) == (14, 30, 14 * 48)
+    assert Override.objects.count() == 1
+    ros = Roster.objects.get()
+    assert ros.status == "published"
+    assert WorkRule.objects.filter(rotation__in=["A", "B", "C", "D"]).count() == 8
+    agent = User.objects.get(username="agent01")
+    client.force_login(agent)
+    monday = ros.start
+    mine = client.get("/api/v1/wfm/me/shifts", {"since": monday.isoformat()}).json()
+    assert [s["code"] for s in mine] == ["N", "N", "D", "D", "E", "E"]
+    client.force_login(User.objects.get(username="planner"))
+    assert client.get(f"/wfm/rosters/{ros.pk}/").status_code == 200
+    assert client.get(f"/wfm/forecasts/{fc.pk}/").status_code == 200
