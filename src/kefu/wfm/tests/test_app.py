@@ -264,11 +264,11 @@ def test_planner_pages_and_forms(setup, client):
 
 
 def test_demo_has_a_forecast_and_a_published_roster(client):
+    import random
+
     from kefu.accounts.demo import seed_staff
     from kefu.core.demo import DemoContext
     from kefu.wfm.demo import seed_wfm
-
-    import random
 
     ctx = DemoContext(rng=random.Random(1), now=timezone.now())
     seed_staff(ctx)
