@@ -19,6 +19,7 @@ from kefu.accounts.models import AgentProfile, ApiToken, Membership, Skill, Team
 from kefu.core.api_base import Input, Out, SessionAuth
 from kefu.core.pagination import SortKey, paginate
 from kefu.core.permissions import PERMS, Role, has_perm, require_perm, role_perms
+from kefu.core.validation import BodyId, PathId
 
 router = Router(tags=["users and teams"])
 
@@ -154,7 +155,7 @@ class UserFilters(Schema):
         "", max_length=100, description="Part of the name, user name, employee number or e-mail"
     )
     role: RoleName | None = None
-    team: int | None = Field(None, description="Team id")
+    team: PathId | None = Field(None, description="Team id")
     active: bool | None = None
     sort: str = Field(
         "display_name",
@@ -195,14 +196,14 @@ def _staff_user(pk: int) -> User:
 
 
 @router.get("/users/{user_id}", response=UserOut, summary="One staff account")
-def get_user(request: HttpRequest, user_id: int) -> dict[str, Any]:
+def get_user(request: HttpRequest, user_id: PathId) -> dict[str, Any]:
     if request.user.pk != user_id:
         require_perm(request.user, "users.view")
     return user_out(_staff_user(user_id))
 
 
 class SkillLevelIn(Input):
-    skill_id: int
+    skill_id: BodyId
     level: int = Field(3, ge=1, le=5)
 
 
@@ -223,7 +224,7 @@ class UserCreate(Input):
     employee_no: str = Field("", max_length=20)
     language: Literal["", "zh-hans", "en"] = ""
     password: str | None = Field(None, min_length=8, max_length=128)
-    team_ids: list[int] = []
+    team_ids: list[BodyId] = []
     agent_profile: ProfileIn | None = None
 
 
@@ -282,7 +283,7 @@ class UserUpdate(Input):
 
 
 @router.patch("/users/{user_id}", response=UserOut, summary="Change a staff account")
-def update_user(request: HttpRequest, user_id: int, payload: UserUpdate) -> dict[str, Any]:
+def update_user(request: HttpRequest, user_id: PathId, payload: UserUpdate) -> dict[str, Any]:
     from django.db import transaction
 
     actor = request.user
@@ -299,7 +300,7 @@ def update_user(request: HttpRequest, user_id: int, payload: UserUpdate) -> dict
 
 
 @router.delete("/users/{user_id}", response={204: None}, summary="Deactivate a staff account")
-def deactivate_user(request: HttpRequest, user_id: int) -> Status[Any]:
+def deactivate_user(request: HttpRequest, user_id: PathId) -> Status[Any]:
     actor = request.user
     assert isinstance(actor, User)
     require_perm(actor, "users.manage")
@@ -393,7 +394,7 @@ def list_teams(request: HttpRequest, filters: Query[TeamFilters]) -> dict[str, A
 
 
 @router.get("/teams/{team_id}", response=TeamOut, summary="One team with its members")
-def get_team(request: HttpRequest, team_id: int) -> dict[str, Any]:
+def get_team(request: HttpRequest, team_id: PathId) -> dict[str, Any]:
     require_perm(request.user, "teams.view")
     return team_out(get_object_or_404(_teams(), pk=team_id))
 
@@ -424,7 +425,7 @@ class TeamUpdate(Input):
 
 
 @router.patch("/teams/{team_id}", response=TeamOut, summary="Change a team")
-def update_team(request: HttpRequest, team_id: int, payload: TeamUpdate) -> dict[str, Any]:
+def update_team(request: HttpRequest, team_id: PathId, payload: TeamUpdate) -> dict[str, Any]:
     actor = request.user
     assert isinstance(actor, User)
     require_perm(actor, "teams.manage")
@@ -441,7 +442,7 @@ class MembershipIn(Input):
     "/teams/{team_id}/members/{user_id}", response=TeamOut, summary="Add a member or set lead"
 )
 def put_member(
-    request: HttpRequest, team_id: int, user_id: int, payload: MembershipIn
+    request: HttpRequest, team_id: PathId, user_id: PathId, payload: MembershipIn
 ) -> dict[str, Any]:
     actor = request.user
     assert isinstance(actor, User)
@@ -453,7 +454,7 @@ def put_member(
 
 
 @router.delete("/teams/{team_id}/members/{user_id}", response=TeamOut, summary="Remove a member")
-def delete_member(request: HttpRequest, team_id: int, user_id: int) -> dict[str, Any]:
+def delete_member(request: HttpRequest, team_id: PathId, user_id: PathId) -> dict[str, Any]:
     actor = request.user
     assert isinstance(actor, User)
     require_perm(actor, "teams.manage")
@@ -520,7 +521,7 @@ def create_token(request: HttpRequest, payload: TokenCreate) -> Status[Any]:
 @router.delete(
     "/me/tokens/{token_id}", response={204: None}, auth=SessionAuth(), summary="Revoke an API token"
 )
-def revoke_token(request: HttpRequest, token_id: int) -> Status[Any]:
+def revoke_token(request: HttpRequest, token_id: PathId) -> Status[Any]:
     actor = request.user
     assert isinstance(actor, User)
     token = ApiToken.objects.filter(pk=token_id, user=actor).first()

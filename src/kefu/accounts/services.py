@@ -15,6 +15,7 @@ from django.conf import settings
 from django.contrib.auth import authenticate
 from django.contrib.auth.password_validation import validate_password
 from django.contrib.auth.tokens import PasswordResetTokenGenerator, default_token_generator
+from django.core import signing
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
@@ -29,7 +30,7 @@ from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
 
 from kefu.accounts.models import AgentProfile, AgentSkill, ApiToken, Membership, Skill, Team, User
-from kefu.core import events
+from kefu.core import events, jobs
 from kefu.core.choices import Language, WorkChannel
 from kefu.core.permissions import SCOPES, STAFF_ROLES, Role, require_perm, role_perms
 from kefu.core.validation import clean_text, normalize_email, normalize_phone
@@ -100,7 +101,10 @@ def _clean_user_fields(data: Mapping[str, Any], *, instance: User | None) -> dic
 
     check("username", username)
     check(
-        "display_name", lambda v: clean_text(v, field="display_name", max_length=100, required=True)
+        "display_name",
+        lambda v: clean_text(
+            v, field="display_name", max_length=100, required=True, single_line=True
+        ),
     )
     check("role", role)
     check("email", email)
@@ -247,29 +251,68 @@ class LoginThrottled(Exception):
         self.minutes = minutes
 
 
-def _throttle_keys(login: str, ip: str | None) -> tuple[str, str]:
-    digest = hashlib.sha256(login.strip().lower().encode()).hexdigest()[:32]
-    return f"login-fail:acct:{digest}", f"login-fail:ip:{ip or '-'}"
+DEVICE_COOKIE = "kefu_device"
+DEVICE_SALT = "kefu.accounts.device"
+DEVICE_MAX_AGE = 180 * 24 * 3600
 
 
-def check_login_allowed(login: str, ip: str | None) -> None:
-    account_key, ip_key = _throttle_keys(login, ip)
-    counts = cache.get_many([account_key, ip_key])
-    if (
-        counts.get(account_key, 0) >= settings.LOGIN_FAILURE_LIMIT
-        or counts.get(ip_key, 0) >= settings.LOGIN_ADDRESS_FAILURE_LIMIT
-    ):
+def _digest(login: str) -> str:
+    return hashlib.sha256(login.strip().lower().encode()).hexdigest()[:32]
+
+
+def _throttle_keys(login: str, ip: str | None, device: str | None) -> dict[str, tuple[str, int]]:
+    """The failure counters a sign-in attempt is judged by, with their limits.
+
+    - From a device this account signed in on before (a signed cookie), only that device's own
+      failures count: nobody elsewhere can lock the account's owner out of their usual browser.
+    - From anywhere else: failures of this account from this address, all failures from this
+      address, and failures of this account from everywhere (a distributed guess). The last one
+      has a high limit and stops only unknown devices.
+    """
+    account = _digest(login)
+    if device:
+        return {"device": (f"login-fail:dev:{account}:{device}", settings.LOGIN_FAILURE_LIMIT)}
+    return {
+        "pair": (f"login-fail:pair:{account}:{ip or '-'}", settings.LOGIN_FAILURE_LIMIT),
+        "address": (f"login-fail:ip:{ip or '-'}", settings.LOGIN_ADDRESS_FAILURE_LIMIT),
+        "account": (f"login-fail:acct:{account}", settings.LOGIN_ACCOUNT_FAILURE_LIMIT),
+    }
+
+
+def check_login_allowed(login: str, ip: str | None, device: str | None = None) -> None:
+    keys = _throttle_keys(login, ip, device)
+    counts = cache.get_many([key for key, _limit in keys.values()])
+    if any(counts.get(key, 0) >= limit for key, limit in keys.values()):
         raise LoginThrottled(settings.LOGIN_FAILURE_WINDOW_SECONDS // 60)
 
 
-def _note_failure(login: str, ip: str | None) -> None:
+def _note_failure(login: str, ip: str | None, device: str | None) -> None:
     window = settings.LOGIN_FAILURE_WINDOW_SECONDS
-    for key in _throttle_keys(login, ip):
+    for key, _limit in _throttle_keys(login, ip, device).values():
         cache.add(key, 0, window)
         try:
             cache.incr(key)
         except ValueError:  # expired between add and incr
             cache.set(key, 1, window)
+
+
+def device_token(user: User) -> str:
+    """A value for the device cookie set after a successful sign-in."""
+    return signing.dumps({"u": user.pk, "d": secrets.token_hex(8)}, salt=DEVICE_SALT)
+
+
+def _known_device(raw: str | None, login: str, portal: bool) -> str | None:
+    """The device id if the cookie was issued to the account ``login`` names, else None."""
+    if not raw:
+        return None
+    try:
+        data = signing.loads(raw, salt=DEVICE_SALT, max_age=DEVICE_MAX_AGE)
+    except signing.BadSignature:
+        return None
+    user = find_login_user(login, portal=portal)
+    if user is None or not isinstance(data, dict) or data.get("u") != user.pk:
+        return None
+    return str(data.get("d", ""))[:32] or None
 
 
 def find_login_user(login: str, *, portal: bool) -> User | None:
@@ -296,18 +339,22 @@ def find_login_user(login: str, *, portal: bool) -> User | None:
 
 
 def sign_in(request: HttpRequest, login: str, password: str, *, portal: bool) -> User:
-    """Check credentials with throttling; returns the user (the caller logs them in)."""
-    ip = request.META.get("REMOTE_ADDR")
-    check_login_allowed(login, ip)
+    """Check credentials with throttling; returns the user (the caller logs them in and sets
+    the device cookie with :func:`device_token`)."""
+    from kefu.core.middleware import client_ip
+
+    ip = client_ip(request)
+    device = _known_device(request.COOKIES.get(DEVICE_COOKIE), login, portal)
+    check_login_allowed(login, ip, device)
     user = authenticate(request, username=login, password=password, portal=portal)
     if user is None:
-        _note_failure(login, ip)
+        _note_failure(login, ip, device)
         target = find_login_user(login, portal=portal)
         if target is not None:
             with transaction.atomic():
                 events.record("login_failed", target, actor=None, data={"login": login[:100]})
         raise LoginFailed
-    cache.delete(_throttle_keys(login, ip)[0])
+    cache.delete(_throttle_keys(login, ip, device)["device" if device else "pair"][0])
     with transaction.atomic():
         events.record("user_logged_in", user, actor=user)
     assert isinstance(user, User)
@@ -333,6 +380,24 @@ def set_password(*, user: User, new_password: str, action: str = "password_reset
     user.set_password(new_password)
     user.save(update_fields=["password"])
     events.record(action, user, actor=user)
+    revoke_all_tokens(user, reason=action)
+
+
+def revoke_all_tokens(user: User, *, reason: str) -> int:
+    """Revoke every live API token of ``user`` (a new password ends every old credential)."""
+    live = list(ApiToken.objects.filter(user=user, revoked_at__isnull=True))
+    if not live:
+        return 0
+    now = timezone.now()
+    ApiToken.objects.filter(pk__in=[t.pk for t in live]).update(revoked_at=now)
+    forget_tokens([t.prefix for t in live])
+    events.record(
+        "api_tokens_revoked",
+        user,
+        actor=None,
+        data={"reason": reason, "tokens": [t.prefix for t in live]},
+    )
+    return len(live)
 
 
 class LoginLinkTokenGenerator(PasswordResetTokenGenerator):
@@ -352,6 +417,41 @@ def _mail(user: User, subject: str, template: str, context: dict[str, Any]) -> N
     with translation.override(user.language or settings.LANGUAGE_CODE):
         body = render_to_string(template, {**context, "user": user, "site_url": settings.SITE_URL})
         send_mail(str(subject), body, None, [user.email])
+
+
+class MailThrottled(Exception):
+    """Too many link requests from one address; the form asks to wait."""
+
+
+def _count(key: str, window: int) -> int:
+    cache.add(key, 0, window)
+    try:
+        return int(cache.incr(key))
+    except ValueError:
+        cache.set(key, 1, window)
+        return 1
+
+
+def request_account_mail(kind: str, email: str, *, portal: bool, ip: str | None) -> None:
+    """Queue a password-reset (``reset``) or portal sign-in (``link``) mail for ``email``.
+
+    The request does the same work whether or not an account has the address: it checks the
+    throttles and queues a job; the job looks the account up and sends (or does nothing). So
+    neither the answer nor its timing tells who has an account. Throttles: per client address
+    (``MailThrottled``, the form says to wait) and per typed address (silently no mail, so a
+    victim's inbox cannot be flooded)."""
+    hour = 3600
+    if ip and _count(f"acctmail:ip:{ip}", hour) > settings.ACCOUNT_MAIL_ADDRESS_LIMIT:
+        raise MailThrottled
+    try:
+        address = normalize_email(email)
+    except ValidationError:
+        return
+    if _count(f"acctmail:to:{_digest(address)}", hour) > settings.ACCOUNT_MAIL_RECIPIENT_LIMIT:
+        return
+    from kefu.accounts.tasks import send_account_mail_task
+
+    jobs.enqueue(send_account_mail_task, kind, address, portal)
 
 
 def send_password_reset(email: str, *, portal: bool) -> None:

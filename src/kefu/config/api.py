@@ -5,7 +5,7 @@ from __future__ import annotations
 from ninja import NinjaAPI
 from ninja.renderers import JSONRenderer
 
-from kefu.core.api_base import SessionAuth, TokenAuth, install_error_handlers
+from kefu.core.api_base import SessionAuth, StrictParser, TokenAuth, install_error_handlers
 
 
 class KefuJSONRenderer(JSONRenderer):
@@ -27,12 +27,14 @@ api = NinjaAPI(
     docs_url="/docs",
     openapi_url="/openapi.json",
     renderer=KefuJSONRenderer(),
+    parser=StrictParser(),
 )
 install_error_handlers(api)
 
 
 def _mount() -> None:
     from kefu.accounts.api import router as accounts
+    from kefu.calls.api import router as calls
     from kefu.core.api import router as audit
     from kefu.customers.api import router as customers
     from kefu.email.api import router as email
@@ -51,6 +53,7 @@ def _mount() -> None:
     api.add_router("", routing)
     api.add_router("", search)
     api.add_router("", kb)
+    api.add_router("", calls)
     api.add_router("", wfm)
     api.add_router("", email)
 

@@ -89,6 +89,31 @@ SETTINGS: tuple[Setting, ...] = (
         example="1",
     ),
     Setting(
+        "KEFU_TRUSTED_PROXIES",
+        "Comma-separated addresses or networks of the reverse proxies whose X-Forwarded-For "
+        "Kefu believes (the client address for sign-in throttling, rate limits and the event "
+        "log). Defaults to 127.0.0.1 and ::1 when KEFU_BEHIND_PROXY=1, to none otherwise.",
+        example="127.0.0.1,10.0.0.0/8",
+    ),
+    Setting(
+        "KEFU_MAX_REQUEST_MB",
+        "Largest request body accepted, file uploads included (default 25, as the reverse "
+        "proxy's client_max_body_size); larger requests get 413 before their body is read.",
+        example="25",
+    ),
+    Setting(
+        "KEFU_API_RATE_LIMIT",
+        "API requests allowed per minute for one token, signed-in user or address (default "
+        "600); more get 429 with Retry-After. 0 turns the limit off.",
+        example="600",
+    ),
+    Setting(
+        "KEFU_HSTS_SECONDS",
+        "Strict-Transport-Security max-age sent over HTTPS in production (default one year, "
+        "31536000); 0 turns the header off.",
+        example="31536000",
+    ),
+    Setting(
         "KEFU_SECURE_COOKIES",
         "1 to mark session and CSRF cookies Secure (serve over HTTPS). Defaults to 1 in "
         "production.",

@@ -13,6 +13,7 @@ from kefu.core import selectors
 from kefu.core.api_base import Out
 from kefu.core.pagination import paginate
 from kefu.core.permissions import require_perm
+from kefu.core.validation import PathId
 
 router = Router(tags=["audit"])
 
@@ -39,10 +40,10 @@ class EventPage(Out):
 
 
 class EventFilterIn(Schema):
-    actor: int | None = Field(None, description="User id")
+    actor: PathId | None = Field(None, description="User id")
     action: str | None = Field(None, max_length=64)
     object_type: str | None = Field(None, max_length=64)
-    object_id: int | None = None
+    object_id: PathId | None = None
     source: str | None = Field(None, max_length=16)
     after: dt.datetime | None = None
     before: dt.datetime | None = None

@@ -1,22 +1,55 @@
 """One WebSocket per open page (/ws/live/): the person's notifications and work offers, and live
-changes of the work orders on the page. Joining a work order's group is access-checked."""
+changes of the work orders on the page.
+
+Joining a group is access-checked, and so is every event delivered through it: an agent who
+leaves a team, loses a role or is deactivated stops receiving a work order's events with the
+next event, without reloading. Frames must be JSON objects of at most ``MAX_FRAME`` characters,
+at most ``FRAME_RATE`` a second (bursts to ``FRAME_BURST``); a bad frame gets an error frame and
+the connection stays; a flood closes the connection with 1008 (policy violation).
+"""
 
 from __future__ import annotations
 
+import json
+import logging
+import time
 from typing import Any
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
 from kefu.core.realtime import ticket_group, user_group
+from kefu.core.validation import parse_id
+
+log = logging.getLogger(__name__)
 
 SUBSCRIBERS: dict[str, Any] = {}
 """kind -> function(user, id) returning the group name, raising Http404 when not allowed."""
 
+MAX_FRAME = 16_384
+FRAME_RATE = 10.0
+FRAME_BURST = 30.0
+CLOSE_POLICY = 1008
+CLOSE_TOO_BIG = 1009
+
 
 def register_subscription(kind: str, resolver: Any) -> None:
     SUBSCRIBERS[kind] = resolver
+
+
+def _still_allowed(user_id: int, kind: str, object_id: Any, group: str) -> bool:
+    """Re-run the subscription's access check with the user as the database has them now."""
+    from kefu.accounts.models import User
+
+    user = User.objects.filter(pk=user_id, is_active=True).first()
+    if user is None:
+        return False
+    try:
+        return bool(SUBSCRIBERS[kind](user, object_id) == group)
+    except (Http404, PermissionDenied):
+        return False
 
 
 class LiveConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
@@ -27,6 +60,9 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
             return
         self.user = user
         self.joined: set[str] = set()
+        self.subscriptions: dict[str, tuple[str, Any]] = {}
+        self.allowance = FRAME_BURST
+        self.checked_at = time.monotonic()
         await self.accept()
         await self._join(user_group(user.pk))
         await self.send_json({"type": "subscribed", "group": "user"})
@@ -40,32 +76,74 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
             await self.channel_layer.group_add(group, self.channel_name)
             self.joined.add(group)
 
-    async def receive_json(self, content: Any, **kwargs: Any) -> None:
-        if not isinstance(content, dict):
+    async def _leave(self, group: str) -> None:
+        self.joined.discard(group)
+        self.subscriptions.pop(group, None)
+        await self.channel_layer.group_discard(group, self.channel_name)
+
+    def _within_rate(self) -> bool:
+        now = time.monotonic()
+        self.allowance = min(FRAME_BURST, self.allowance + (now - self.checked_at) * FRAME_RATE)
+        self.checked_at = now
+        if self.allowance < 1:
+            return False
+        self.allowance -= 1
+        return True
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if not self._within_rate():
+            log.info(
+                "live socket of user %s closed: more than %s frames/s", self.user.pk, FRAME_RATE
+            )
+            await self.send_json({"type": "error", "message": "too many messages; reconnect later"})
+            await self.close(code=CLOSE_POLICY)
             return
+        if text_data is None:
+            await self.send_json({"type": "error", "message": "send JSON text frames"})
+            return
+        if len(text_data) > MAX_FRAME:
+            await self.send_json(
+                {"type": "error", "message": f"frames are at most {MAX_FRAME} characters"}
+            )
+            await self.close(code=CLOSE_TOO_BIG)
+            return
+        try:
+            content = json.loads(text_data)
+        except ValueError:
+            await self.send_json({"type": "error", "message": "frames must be JSON objects"})
+            return
+        if not isinstance(content, dict):
+            await self.send_json({"type": "error", "message": "frames must be JSON objects"})
+            return
+        await self.receive_json(content)
+
+    async def receive_json(self, content: Any, **kwargs: Any) -> None:
         kind = content.get("subscribe")
         if isinstance(kind, str) and kind in SUBSCRIBERS:
             try:
                 group = await database_sync_to_async(SUBSCRIBERS[kind])(
                     self.user, content.get("id")
                 )
-            except Http404:
+            except (Http404, PermissionDenied):
                 await self.send_json({"type": "error", "message": "not found"})
                 return
             await self._join(group)
+            self.subscriptions[group] = (kind, content.get("id"))
             await self.send_json({"type": "subscribed", "group": group})
             return
         typing = content.get("typing")
         if typing is not None:
-            group = ticket_group(int(typing)) if str(typing).isdigit() else ""
+            ticket_id = parse_id(typing)
+            group = ticket_group(ticket_id) if ticket_id is not None else ""
             if group in self.joined:
                 await self.channel_layer.group_send(
                     group,
                     {
                         "type": "kefu.push",
+                        "group": group,
                         "payload": {
                             "type": "ticket.typing",
-                            "ticket": int(typing),
+                            "ticket": ticket_id,
                             "user": self.user.pk,
                             "name": self.user.display_name,
                         },
@@ -77,4 +155,15 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
             await database_sync_to_async(handler)(self.user, content)
 
     async def kefu_push(self, event: dict[str, Any]) -> None:
+        group = event.get("group")
+        subscription = self.subscriptions.get(group) if isinstance(group, str) else None
+        if subscription is not None:
+            kind, object_id = subscription
+            allowed = await database_sync_to_async(_still_allowed)(
+                self.user.pk, kind, object_id, group
+            )
+            if not allowed:
+                await self._leave(group)  # type: ignore[arg-type]
+                await self.send_json({"type": "unsubscribed", "group": group})
+                return
         await self.send_json(event["payload"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
 import time
 from collections.abc import Callable
@@ -9,6 +10,7 @@ from collections.abc import Callable
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils import translation
+from django.utils.translation import gettext as _
 
 from kefu.core.context import Origin, new_request_id, set_origin
 
@@ -75,11 +77,100 @@ class UserLanguageMiddleware:
 
 
 def client_ip(request: HttpRequest) -> str | None:
-    if getattr(settings, "SECURE_PROXY_SSL_HEADER", None):
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-        if forwarded:
-            return forwarded.split(",")[0].strip() or None
-    return request.META.get("REMOTE_ADDR") or None
+    """The address of the person's machine.
+
+    X-Forwarded-For is believed only from the proxies named in ``KEFU_TRUSTED_PROXIES`` (the
+    reverse proxy the operator runs), and then only as far as it was written by trusted
+    proxies: reading from the right, the first address that is not a trusted proxy is the
+    client. Anyone can send the header, so the left-most value proves nothing."""
+    peer = request.META.get("REMOTE_ADDR") or None
+    trusted = getattr(settings, "KEFU_TRUSTED_PROXIES", ())
+    if not peer or not trusted or not _in_networks(peer, trusted):
+        return peer
+    hops = [h.strip() for h in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+    for hop in reversed([h for h in hops if h]):
+        if not _valid_ip(hop):
+            return peer  # a forged or garbled chain: fall back to the proxy itself
+        if not _in_networks(hop, trusted):
+            return hop
+    return peer
+
+
+def _valid_ip(value: str) -> bool:
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _in_networks(
+    address: str, networks: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]
+) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in net for net in networks)
+
+
+class RequestLimitsMiddleware:
+    """Refuse oversized or mistyped request bodies before anything reads them.
+
+    - a body larger than ``KEFU_MAX_REQUEST_MB`` (uploads included) is a 413 answered from the
+      Content-Length header alone, so a 60 MB upload is never read into the server;
+    - a body that is not a file upload is limited to ``DATA_UPLOAD_MAX_MEMORY_SIZE``;
+    - the API takes JSON (``application/json``) or file uploads (``multipart/form-data``); any
+      other body is a 415 instead of being guessed at.
+    """
+
+    def __init__(self, get_response: Handler) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        refusal = self._refusal(request)
+        if refusal is not None:
+            status, message = refusal
+            if request.path.startswith("/api/"):
+                from kefu.core.api_base import error_response
+
+                response: HttpResponse = error_response(status, message)
+            else:
+                response = HttpResponse(
+                    message, status=status, content_type="text/plain; charset=utf-8"
+                )
+            # The body was not read: the connection cannot carry another request.
+            response["Connection"] = "close"
+            return response
+        return self.get_response(request)
+
+    def _refusal(self, request: HttpRequest) -> tuple[int, str] | None:
+        raw_length = request.META.get("CONTENT_LENGTH") or "0"
+        if not raw_length.isascii() or not raw_length.isdigit():
+            return 400, str(_("The Content-Length header is not a number."))
+        length = int(raw_length)
+        if length == 0:
+            return None
+        content_type = request.META.get("CONTENT_TYPE", "").split(";")[0].strip().lower()
+        upload = content_type == "multipart/form-data"
+        limit = settings.KEFU_MAX_REQUEST_BYTES if upload else settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        if length > limit:
+            return 413, str(
+                _("The request is %(size).1f MB; at most %(limit).1f MB is accepted.")
+                % {"size": length / 1048576, "limit": limit / 1048576}
+            )
+        if (
+            request.path.startswith("/api/")
+            and request.method in ("POST", "PUT", "PATCH", "DELETE")
+            and content_type not in ("application/json", "multipart/form-data")
+        ):
+            return 415, str(
+                _(
+                    "Send the body as application/json (or multipart/form-data for files), not %(t)s."
+                )
+                % {"t": content_type or _("an unnamed type")}
+            )
+        return None
 
 
 class RequestContextMiddleware:
@@ -196,3 +287,49 @@ class ServerTimingMiddleware:
         )
         response["X-Kefu-Queries"] = str(spent["n"])
         return response
+
+
+class ApiRateLimitMiddleware:
+    """At most ``KEFU_API_RATE_LIMIT`` API requests a minute per caller: the API token (by its
+    public prefix), else the signed-in user, else the client address. Every API response says
+    where the caller stands (``RateLimit-Limit``, ``RateLimit-Remaining``, ``RateLimit-Reset``);
+    past the limit the answer is 429 with ``Retry-After``."""
+
+    def __init__(self, get_response: Handler) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        limit = settings.KEFU_API_RATE_LIMIT
+        if not limit or not request.path.startswith("/api/"):
+            return self.get_response(request)
+        from kefu.core.ratelimit import hit
+
+        window = hit(self._caller(request), limit, settings.KEFU_API_RATE_WINDOW_SECONDS)
+        if window.allowed:
+            response = self.get_response(request)
+        else:
+            from kefu.core.api_base import error_response
+
+            response = error_response(
+                429,
+                _("Too many requests: at most %(n)d a minute. Try again in %(s)d seconds.")
+                % {"n": limit, "s": window.reset_seconds},
+            )
+            response["Retry-After"] = str(window.reset_seconds)
+        response["RateLimit-Limit"] = str(window.limit)
+        response["RateLimit-Remaining"] = str(window.remaining)
+        response["RateLimit-Reset"] = str(window.reset_seconds)
+        return response
+
+    @staticmethod
+    def _caller(request: HttpRequest) -> str:
+        auth = request.headers.get("Authorization", "")
+        marker = "Bearer " + settings.API_TOKEN_PREFIX
+        if auth.startswith(marker):
+            prefix = auth[len(marker) :].partition("_")[0][:16]
+            if prefix.isalnum():
+                return f"token:{prefix}"
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and not auth:
+            return f"user:{user.pk}"
+        return f"ip:{client_ip(request)}"

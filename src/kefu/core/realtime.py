@@ -82,7 +82,7 @@ def send_now(group: str, payload: dict[str, Any]) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
-    message = {"type": "kefu.push", "payload": payload}
+    message = {"type": "kefu.push", "group": group, "payload": payload}
     loop = _main_loop
     if (loop is None or not loop.is_running()) and layer.__class__.__module__.startswith(
         "channels_redis"

@@ -5,14 +5,36 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
+from typing import Annotated, Any
 
 import phonenumbers
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email as _django_validate_email
 from django.utils.translation import gettext as _
+from pydantic import Field, Strict
 
 _SERVICE_NUMBER = re.compile(r"^(1\d{4}|9\d{4})$")  # 95598, 12345, 96789: hotline numbers
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_LINE_BREAKS = re.compile(r"[\r\n\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
+
+MAX_ID = 2**63 - 1
+"""The largest primary key a 64-bit integer column holds; anything larger names no record."""
+
+PathId = Annotated[int, Field(ge=1, le=MAX_ID)]
+"""A record id in a URL path or query: a decimal number from 1 to 2^63-1."""
+
+BodyId = Annotated[int, Strict(), Field(ge=1, le=MAX_ID)]
+"""A record id in a JSON body: a JSON integer from 1 to 2^63-1 (not ``true``, not ``"5"``)."""
+
+
+def parse_id(value: Any) -> int | None:
+    """The id a form or query value names, or None: ASCII digits only (not "³" or "٣"), at
+    most 2^63-1, so a bad value is a 404 or a form error, never an overflow in the database."""
+    text = str(value if value is not None else "").strip()
+    if not text or len(text) > 19 or not (text.isascii() and text.isdigit()):
+        return None
+    number = int(text)
+    return number if 1 <= number <= MAX_ID else None
 
 
 class Conflict(Exception):
@@ -84,9 +106,22 @@ def normalize_email(raw: str, *, field: str = "email") -> str:
     return f"{local}@{domain.lower()}"
 
 
-def clean_text(raw: str | None, *, field: str, max_length: int, required: bool = False) -> str:
-    """Trimmed text without control characters; length checked in characters."""
-    value = _CONTROL.sub("", unicodedata.normalize("NFC", raw or "")).strip()
+def clean_text(
+    raw: str | None,
+    *,
+    field: str,
+    max_length: int,
+    required: bool = False,
+    single_line: bool = False,
+) -> str:
+    """Trimmed text without control characters; length checked in characters.
+
+    ``single_line`` fields (titles, names, subjects) refuse line breaks: they end up in mail
+    headers and one-line lists, where a break would cut the value or inject a header."""
+    normalized = unicodedata.normalize("NFC", raw or "")
+    if single_line and _LINE_BREAKS.search(normalized.strip()):
+        raise ValidationError({field: _("This field must be one line: remove the line breaks.")})
+    value = _CONTROL.sub("", normalized).strip()
     if required and not value:
         raise ValidationError({field: _("This field is required.")})
     if len(value) > max_length:

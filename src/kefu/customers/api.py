@@ -12,6 +12,7 @@ from pydantic import Field
 from kefu.accounts.models import User
 from kefu.core.api_base import Input, Out
 from kefu.core.permissions import require_perm
+from kefu.core.validation import BodyId, PathId
 from kefu.customers import selectors, services
 from kefu.customers.access import access_customer, visible_customers
 from kefu.customers.models import Customer, Tag, VipTier
@@ -92,7 +93,7 @@ class CustomerFilterIn(Schema):
     kind: Literal["person", "organization"] | None = None
     vip_tier: str | None = Field(None, max_length=30, description="Tier code, or 'any' / 'none'")
     tag: str | None = Field(None, max_length=40)
-    organization: int | None = None
+    organization: PathId | None = None
     active: bool | None = True
     created_after: dt.datetime | None = None
     created_before: dt.datetime | None = None
@@ -128,7 +129,7 @@ def list_customers(request: HttpRequest, filters: Query[CustomerFilterIn]) -> di
 
 
 @router.get("/customers/{customer_id}", response=CustomerOut, summary="One customer")
-def get_customer(request: HttpRequest, customer_id: int) -> dict[str, Any]:
+def get_customer(request: HttpRequest, customer_id: PathId) -> dict[str, Any]:
     return _detail(request.user, customer_id)
 
 
@@ -148,10 +149,10 @@ class AccountIn(Input):
 class CustomerCreate(Input):
     name: str = Field(..., min_length=1, max_length=100)
     kind: Literal["person", "organization"] = "person"
-    organization_id: int | None = None
+    organization_id: BodyId | None = None
     credit_code: str = Field("", max_length=18)
     industry: str = Field("", max_length=60)
-    vip_tier_id: int | None = None
+    vip_tier_id: BodyId | None = None
     address: str = Field("", max_length=200)
     language: Literal["zh-hans", "en"] = "zh-hans"
     contacts: list[ContactIn] = Field([], max_length=20)
@@ -192,10 +193,10 @@ class CustomerUpdate(Input):
     )
     name: str | None = Field(None, min_length=1, max_length=100)
     kind: Literal["person", "organization"] | None = None
-    organization_id: int | None = None
+    organization_id: BodyId | None = None
     credit_code: str | None = Field(None, max_length=18)
     industry: str | None = Field(None, max_length=60)
-    vip_tier_id: int | None = None
+    vip_tier_id: BodyId | None = None
     address: str | None = Field(None, max_length=200)
     language: Literal["zh-hans", "en"] | None = None
     is_active: bool | None = None
@@ -211,7 +212,7 @@ class CustomerUpdate(Input):
 _RENAMES = {"organization_id": "organization", "vip_tier_id": "vip_tier"}
 
 
-def _update(request: HttpRequest, customer_id: int, payload: CustomerUpdate) -> dict[str, Any]:
+def _update(request: HttpRequest, customer_id: PathId, payload: CustomerUpdate) -> dict[str, Any]:
     actor = request.user
     assert isinstance(actor, User)
     customer = access_customer(actor, customer_id, perm="customers.edit")
@@ -246,13 +247,13 @@ def _update(request: HttpRequest, customer_id: int, payload: CustomerUpdate) -> 
 
 @router.patch("/customers/{customer_id}", response=CustomerOut, summary="Change a customer")
 def update_customer(
-    request: HttpRequest, customer_id: int, payload: CustomerUpdate
+    request: HttpRequest, customer_id: PathId, payload: CustomerUpdate
 ) -> dict[str, Any]:
     return _update(request, customer_id, payload)
 
 
 @router.delete("/customers/{customer_id}", response={204: None}, summary="Archive a customer")
-def archive_customer(request: HttpRequest, customer_id: int) -> Status[Any]:
+def archive_customer(request: HttpRequest, customer_id: PathId) -> Status[Any]:
     actor = request.user
     assert isinstance(actor, User)
     customer = access_customer(actor, customer_id, perm="customers.delete")
@@ -263,7 +264,7 @@ def archive_customer(request: HttpRequest, customer_id: int) -> Status[Any]:
 @router.post(
     "/customers/{customer_id}/contacts", response={201: CustomerOut}, summary="Add a contact point"
 )
-def add_contact(request: HttpRequest, customer_id: int, payload: ContactIn) -> Status[Any]:
+def add_contact(request: HttpRequest, customer_id: PathId, payload: ContactIn) -> Status[Any]:
     actor = request.user
     assert isinstance(actor, User)
     customer = access_customer(actor, customer_id, perm="customers.edit")
@@ -278,7 +279,7 @@ def add_contact(request: HttpRequest, customer_id: int, payload: ContactIn) -> S
     response=CustomerOut,
     summary="Remove a contact point",
 )
-def remove_contact(request: HttpRequest, customer_id: int, contact_id: int) -> dict[str, Any]:
+def remove_contact(request: HttpRequest, customer_id: PathId, contact_id: PathId) -> dict[str, Any]:
     actor = request.user
     assert isinstance(actor, User)
     customer = access_customer(actor, customer_id, perm="customers.edit")
@@ -291,7 +292,7 @@ def remove_contact(request: HttpRequest, customer_id: int, contact_id: int) -> d
     response={201: CustomerOut},
     summary="Add an account number (户号)",
 )
-def add_account(request: HttpRequest, customer_id: int, payload: AccountIn) -> Status[Any]:
+def add_account(request: HttpRequest, customer_id: PathId, payload: AccountIn) -> Status[Any]:
     actor = request.user
     assert isinstance(actor, User)
     customer = access_customer(actor, customer_id, perm="customers.edit")
@@ -306,7 +307,7 @@ def add_account(request: HttpRequest, customer_id: int, payload: AccountIn) -> S
     response=CustomerOut,
     summary="Remove an account number",
 )
-def remove_account(request: HttpRequest, customer_id: int, account_id: int) -> dict[str, Any]:
+def remove_account(request: HttpRequest, customer_id: PathId, account_id: PathId) -> dict[str, Any]:
     actor = request.user
     assert isinstance(actor, User)
     customer = access_customer(actor, customer_id, perm="customers.edit")
@@ -338,14 +339,14 @@ def note_out(note: Any) -> dict[str, Any]:
 
 
 @router.get("/customers/{customer_id}/notes", response=list[NoteOut], summary="A customer's notes")
-def list_notes(request: HttpRequest, customer_id: int) -> list[dict[str, Any]]:
+def list_notes(request: HttpRequest, customer_id: PathId) -> list[dict[str, Any]]:
     customer = access_customer(request.user, customer_id)
     require_perm(request.user, "customers.view")
     return [note_out(n) for n in selectors.customer_notes(customer)]
 
 
 @router.post("/customers/{customer_id}/notes", response={201: NoteOut}, summary="Add a note")
-def add_note(request: HttpRequest, customer_id: int, payload: NoteIn) -> Status[Any]:
+def add_note(request: HttpRequest, customer_id: PathId, payload: NoteIn) -> Status[Any]:
     actor = request.user
     assert isinstance(actor, User)
     customer = access_customer(actor, customer_id, perm="customers.edit")
@@ -355,8 +356,8 @@ def add_note(request: HttpRequest, customer_id: int, payload: NoteIn) -> Status[
     return Status(201, note_out(note))
 
 
-class MergeIn(Input):
-    source_id: int = Field(..., description="The duplicate to fold into this customer")
+class CustomerMergeIn(Input):
+    source_id: BodyId = Field(..., description="The duplicate to fold into this customer")
 
 
 @router.post(
@@ -364,7 +365,7 @@ class MergeIn(Input):
     response=CustomerOut,
     summary="Merge a duplicate into this customer",
 )
-def merge(request: HttpRequest, customer_id: int, payload: MergeIn) -> dict[str, Any]:
+def merge(request: HttpRequest, customer_id: PathId, payload: CustomerMergeIn) -> dict[str, Any]:
     actor = request.user
     assert isinstance(actor, User)
     target = access_customer(actor, customer_id, perm="customers.merge")
@@ -373,7 +374,7 @@ def merge(request: HttpRequest, customer_id: int, payload: MergeIn) -> dict[str,
     return _detail(actor, customer_id)
 
 
-class EventOut(Out):
+class CustomerEventOut(Out):
     id: int
     at: dt.datetime
     actor: str
@@ -385,10 +386,10 @@ class EventOut(Out):
 
 @router.get(
     "/customers/{customer_id}/events",
-    response=list[EventOut],
+    response=list[CustomerEventOut],
     summary="A customer's change history",
 )
-def customer_events(request: HttpRequest, customer_id: int) -> list[dict[str, Any]]:
+def customer_events(request: HttpRequest, customer_id: PathId) -> list[dict[str, Any]]:
     customer = access_customer(request.user, customer_id)
     require_perm(request.user, "customers.view")
     return [
@@ -425,7 +426,7 @@ def _org(user: Any, pk: int, perm: str = "customers.view") -> Customer:
 
 
 @router.get("/organizations/{org_id}", response=CustomerOut, summary="One organisation")
-def get_organization(request: HttpRequest, org_id: int) -> dict[str, Any]:
+def get_organization(request: HttpRequest, org_id: PathId) -> dict[str, Any]:
     _org(request.user, org_id)
     return _detail(request.user, org_id)
 
@@ -442,14 +443,14 @@ def create_organization(request: HttpRequest, payload: OrgCreate) -> Status[Any]
 
 @router.patch("/organizations/{org_id}", response=CustomerOut, summary="Change an organisation")
 def update_organization(
-    request: HttpRequest, org_id: int, payload: CustomerUpdate
+    request: HttpRequest, org_id: PathId, payload: CustomerUpdate
 ) -> dict[str, Any]:
     _org(request.user, org_id, perm="customers.edit")
     return _update(request, org_id, payload)
 
 
 @router.delete("/organizations/{org_id}", response={204: None}, summary="Archive an organisation")
-def archive_organization(request: HttpRequest, org_id: int) -> Status[Any]:
+def archive_organization(request: HttpRequest, org_id: PathId) -> Status[Any]:
     _org(request.user, org_id, perm="customers.delete")
     return archive_customer(request, org_id)
 

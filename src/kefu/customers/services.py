@@ -145,7 +145,10 @@ def _clean_fields(data: Mapping[str, Any], instance: Customer | None) -> dict[st
         return v
 
     run("kind", kind)
-    run("name", lambda v: clean_text(v, field="name", max_length=100, required=True))
+    run(
+        "name",
+        lambda v: clean_text(v, field="name", max_length=100, required=True, single_line=True),
+    )
     run("organization", organization)
     run("credit_code", credit_code)
     run("industry", lambda v: clean_text(v, field="industry", max_length=60))
@@ -166,7 +169,7 @@ def _clean_fields(data: Mapping[str, Any], instance: Customer | None) -> dict[st
 def _clean_tags(names: Iterable[str]) -> list[Tag]:
     tags = []
     for raw in names:
-        name = clean_text(raw, field="tags", max_length=40, required=True)
+        name = clean_text(raw, field="tags", max_length=40, required=True, single_line=True)
         tag, _created = Tag.objects.get_or_create(name=name)
         tags.append(tag)
     return tags

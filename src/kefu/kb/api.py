@@ -11,6 +11,7 @@ from pydantic import Field
 
 from kefu.core.api_base import Input, Out
 from kefu.core.permissions import require_perm
+from kefu.core.validation import BodyId, PathId
 from kefu.kb import services
 from kefu.kb.access import access_article, visible_articles
 from kefu.kb.models import Article
@@ -71,7 +72,7 @@ def _out(a: Article, user: Any) -> dict[str, Any]:
 class ArticleFilter(Input):
     status: Literal["draft", "review", "published", "archived"] | None = None
     visibility: Literal["public", "internal"] | None = None
-    category: int | None = None
+    category: PathId | None = None
     limit: int = Field(50, ge=1, le=200)
 
 
@@ -89,19 +90,19 @@ def list_articles(request: HttpRequest, f: Query[ArticleFilter]) -> list[dict[st
 
 
 @router.get("/kb/articles/{article_id}", response=ArticleOut, summary="One article")
-def get_article(request: HttpRequest, article_id: int) -> dict[str, Any]:
+def get_article(request: HttpRequest, article_id: PathId) -> dict[str, Any]:
     return _out(access_article(request.user, article_id), request.user)
 
 
 class ArticleIn(Input):
     title: str = Field(..., min_length=1, max_length=200)
     body: str = Field(..., min_length=1, max_length=50000)
-    category_id: int
+    category_id: BodyId
     summary: str = Field("", max_length=300)
     visibility: Literal["public", "internal"] = "internal"
     tags: list[str] = Field(default_factory=list, max_length=20)
     review_by: dt.date | None = None
-    related_ids: list[int] = Field(default_factory=list, max_length=20)
+    related_ids: list[BodyId] = Field(default_factory=list, max_length=20)
     note: str = Field("", max_length=200)
 
     def to_input(self) -> services.ArticleInput:
@@ -118,13 +119,13 @@ def create_article(request: HttpRequest, payload: ArticleIn) -> Status[Any]:
 @router.put(
     "/kb/articles/{article_id}", response=ArticleOut, summary="Save a new version of an article"
 )
-def update_article(request: HttpRequest, article_id: int, payload: ArticleIn) -> dict[str, Any]:
+def update_article(request: HttpRequest, article_id: PathId, payload: ArticleIn) -> dict[str, Any]:
     article = access_article(request.user, article_id, perm="kb.edit")
     services.update_article(article, payload.to_input(), actor=request.user)
     return _out(access_article(request.user, article_id), request.user)
 
 
-class TransitionIn(Input):
+class ArticleTransitionIn(Input):
     to: Literal["draft", "review", "published", "archived"]
     reason: str = Field("", max_length=500)
 
@@ -134,7 +135,9 @@ class TransitionIn(Input):
     response=ArticleOut,
     summary="Send for review, publish, send back or archive",
 )
-def transition(request: HttpRequest, article_id: int, payload: TransitionIn) -> dict[str, Any]:
+def transition(
+    request: HttpRequest, article_id: PathId, payload: ArticleTransitionIn
+) -> dict[str, Any]:
     article = access_article(request.user, article_id)
     services.transition_article(article, payload.to, actor=request.user, reason=payload.reason)
     return _out(access_article(request.user, article_id), request.user)

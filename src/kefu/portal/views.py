@@ -14,7 +14,13 @@ from django.utils.translation import gettext as _
 from kefu.accounts import services as account_services
 from kefu.accounts.forms import EmailForm, PasswordChangeForm
 from kefu.accounts.models import User
-from kefu.accounts.views import _safe_next, _user_from_uid, password_reset_confirm
+from kefu.accounts.views import (
+    TOO_MANY_MAILS,
+    _safe_next,
+    _user_from_uid,
+    password_reset_confirm,
+    remember_device,
+)
 from kefu.core.middleware import client_ip
 from kefu.core.permissions import Role
 from kefu.customers import services as customer_services
@@ -45,21 +51,27 @@ def login_view(request: HttpRequest) -> HttpResponse:
             form.add_error(None, _("The e-mail/mobile number or password is not correct."))
         else:
             login(request, user)
-            return redirect(_safe_next(request, reverse("portal:home")))
+            return remember_device(redirect(_safe_next(request, reverse("portal:home"))), user)
     return render(request, "portal/login.html", {"form": form, "next": request.GET.get("next", "")})
 
 
 def login_link_request(request: HttpRequest) -> HttpResponse:
     form = EmailForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        account_services.send_login_link(form.cleaned_data["email"])
-        messages.info(
-            request,
-            _(
-                "If a portal account uses this address, a sign-in link is on its way. It works once, for two hours."
-            ),
-        )
-        return redirect("portal:login")
+        try:
+            account_services.request_account_mail(
+                "link", form.cleaned_data["email"], portal=True, ip=client_ip(request)
+            )
+        except account_services.MailThrottled:
+            form.add_error(None, TOO_MANY_MAILS())
+        else:
+            messages.info(
+                request,
+                _(
+                    "If a portal account uses this address, a sign-in link is on its way. It works once, for two hours."
+                ),
+            )
+            return redirect("portal:login")
     return render(request, "portal/login_link.html", {"form": form})
 
 
@@ -114,12 +126,20 @@ def register(request: HttpRequest) -> HttpResponse:
 def password_reset(request: HttpRequest) -> HttpResponse:
     form = EmailForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        account_services.send_password_reset(form.cleaned_data["email"], portal=True)
-        messages.info(
-            request,
-            _("If a portal account uses this address, a link to reset the password is on its way."),
-        )
-        return redirect("portal:login")
+        try:
+            account_services.request_account_mail(
+                "reset", form.cleaned_data["email"], portal=True, ip=client_ip(request)
+            )
+        except account_services.MailThrottled:
+            form.add_error(None, TOO_MANY_MAILS())
+        else:
+            messages.info(
+                request,
+                _(
+                    "If a portal account uses this address, a link to reset the password is on its way."
+                ),
+            )
+            return redirect("portal:login")
     return render(request, "portal/password_reset.html", {"form": form})
 
 

@@ -15,6 +15,7 @@ from pydantic import Field
 from kefu.accounts.models import User
 from kefu.core.api_base import Input, Out
 from kefu.core.permissions import AGENT_ROLES, has_perm, require_perm, require_staff
+from kefu.core.validation import BodyId, PathId
 from kefu.customers.models import Customer
 from kefu.routing import services
 from kefu.routing.models import Kind, Presence, QueueItem
@@ -161,7 +162,7 @@ class ItemIn(Input):
     queue: str = Field(..., max_length=30, description="Queue code")
     kind: Literal["call", "chat", "email", "callback"]
     title: str = Field(..., min_length=1, max_length=200)
-    customer: int | None = None
+    customer: BodyId | None = None
     phone: str = Field("", max_length=32)
     business_type: str = Field("", max_length=30)
     required_skills: list[str] = Field([], max_length=20)
@@ -203,7 +204,7 @@ def add_item(request: HttpRequest, payload: ItemIn) -> Status[Any]:
 
 class ActionIn(Input):
     reason: str = Field("", max_length=200)
-    agent: int | None = Field(None, description="For reassign: the agent's user id")
+    agent: BodyId | None = Field(None, description="For reassign: the agent's user id")
 
 
 @router.post(
@@ -213,7 +214,7 @@ class ActionIn(Input):
 )
 def act(
     request: HttpRequest,
-    item_id: int,
+    item_id: PathId,
     action: Literal["accept", "decline", "pick", "finish", "reassign"],
     payload: ActionIn,
 ) -> dict[str, Any]:

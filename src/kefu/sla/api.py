@@ -17,6 +17,7 @@ from pydantic import Field
 
 from kefu.core.api_base import Input, Out
 from kefu.core.permissions import Role, require_perm
+from kefu.core.validation import PathId
 from kefu.sla import calendars, clock, reports, services
 from kefu.sla.models import BusinessCalendar, DeadlineChange, SlaClock, SlaPolicy
 from kefu.tickets.access import access_ticket
@@ -121,7 +122,7 @@ class ReasonIn(Input):
 @router.put(
     "/sla/clocks/{clock_id}/reason", response=ClockOut, summary="Say why a deadline was missed"
 )
-def explain_breach(request: HttpRequest, clock_id: int, payload: ReasonIn) -> dict[str, Any]:
+def explain_breach(request: HttpRequest, clock_id: PathId, payload: ReasonIn) -> dict[str, Any]:
     c = get_object_or_404(SlaClock.objects.select_related("ticket"), pk=clock_id)
     _staff_ticket(request, str(c.ticket.pk), perm="tickets.edit")
     c = services.explain_breach(actor=request.user, clock=c, reason=payload.reason)
@@ -203,7 +204,7 @@ def list_policies(request: HttpRequest) -> list[dict[str, Any]]:
     return out
 
 
-def _compiled(policy_id: int, metric: str) -> Any:
+def _compiled(policy_id: PathId, metric: str) -> Any:
     from kefu.sla.policies import by_id
 
     policy = by_id(policy_id)
@@ -255,7 +256,7 @@ class DeadlineOut(Out):
     summary="When a given working time ends on a calendar",
 )
 def calendar_deadline(
-    request: HttpRequest, calendar_id: int, q: Query[DeadlineQuery]
+    request: HttpRequest, calendar_id: PathId, q: Query[DeadlineQuery]
 ) -> dict[str, Any]:
     _require_staff(request)
     bc = get_object_or_404(BusinessCalendar, pk=calendar_id)

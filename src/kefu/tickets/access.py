@@ -20,6 +20,7 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 
 from kefu.core.permissions import Role, has_perm, require_perm
+from kefu.core.validation import parse_id
 from kefu.tickets.models import Attachment, Ticket, Transfer, VisibilityRule
 
 DEFAULT_SCOPES: dict[str, str] = {
@@ -89,7 +90,8 @@ def can_see_internal(user: Any) -> bool:
 def _lookup(value: Any) -> Q:
     text = str(value).strip()
     if text.isdigit():
-        return Q(pk=int(text))
+        pk = parse_id(text)
+        return Q(pk=pk) if pk is not None else Q(pk__in=[])
     return Q(number=text.upper())
 
 

@@ -21,6 +21,7 @@ from kefu.accounts.models import Team, User
 from kefu.core.api_base import Input, Out
 from kefu.core.pagination import paginate
 from kefu.core.permissions import Role, require_perm
+from kefu.core.validation import BodyId, PathId, parse_id
 from kefu.tickets import selectors, services
 from kefu.tickets.access import (
     access_attachment,
@@ -189,16 +190,18 @@ class TicketFilterIn(Schema):
     )
     status: list[StatusName] = Field([], description="One or more statuses")
     type: str | None = Field(None, max_length=30, description="Type code or id")
-    category: int | None = Field(None, description="Category id (its sub-categories are included)")
+    category: PathId | None = Field(
+        None, description="Category id (its sub-categories are included)"
+    )
     channel: str | None = Field(None, max_length=16)
     priority: int | None = Field(None, ge=1, le=4)
     severity: str | None = Field(None, max_length=8)
     subject: str | None = Field(None, max_length=10)
-    team: int | None = None
+    team: PathId | None = None
     assignee: str | None = Field(
         None, max_length=12, description="User id, or 'none' for unassigned"
     )
-    customer: int | None = None
+    customer: PathId | None = None
     tag: str | None = Field(None, max_length=40)
     sensitive: bool | None = None
     line: int | None = Field(None, ge=1, le=2)
@@ -224,9 +227,10 @@ def list_tickets(request: HttpRequest, f: Query[TicketFilterIn]) -> dict[str, An
         require_perm(user, "tickets.view")
     type_id = None
     if f.type:
+        type_pk = parse_id(f.type)
         found = (
-            TicketType.objects.filter(pk=f.type).first()
-            if f.type.isdigit()
+            TicketType.objects.filter(pk=type_pk).first()
+            if type_pk is not None
             else TicketType.objects.filter(code=f.type).first()
         )
         if found is None:
@@ -236,9 +240,9 @@ def list_tickets(request: HttpRequest, f: Query[TicketFilterIn]) -> dict[str, An
     if f.assignee == "none":
         assignee = 0
     elif f.assignee:
-        if not f.assignee.isdigit():
+        assignee = parse_id(f.assignee)
+        if assignee is None:
             raise HttpError(422, _("assignee must be a user id or 'none'."))
-        assignee = int(f.assignee)
     filters = selectors.TicketFilters(
         status=list(f.status),
         ticket_type=type_id,
@@ -272,7 +276,7 @@ def list_tickets(request: HttpRequest, f: Query[TicketFilterIn]) -> dict[str, An
 
 
 class BulkIn(Input):
-    ids: list[int] = Field(..., min_length=1, max_length=500)
+    ids: list[BodyId] = Field(..., min_length=1, max_length=500)
     action: Literal["assign", "team", "transition", "add_tag", "remove_tag", "priority"]
     value: str | int | None = None
     reason: str = Field("", max_length=2000)
@@ -291,14 +295,20 @@ def bulk(request: HttpRequest, payload: BulkIn) -> dict[str, Any]:
     tickets = list(visible_tickets(user).filter(pk__in=payload.ids))
     missing = set(payload.ids) - {t.pk for t in tickets}
     value: Any = payload.value
+    if (
+        payload.action in ("assign", "team")
+        and payload.value not in (None, "", "none")
+        and parse_id(payload.value) is None
+    ):
+        raise HttpError(422, _("value must be a user or team id."))
     if payload.action == "assign":
         value = (
-            get_object_or_404(User, pk=int(payload.value))
+            get_object_or_404(User, pk=parse_id(payload.value))
             if payload.value not in (None, "", "none")
             else None
         )
     elif payload.action == "team":
-        value = get_object_or_404(Team, pk=int(payload.value or 0))
+        value = get_object_or_404(Team, pk=parse_id(payload.value) or 0)
     result = services.bulk_apply(
         actor=user, tickets=tickets, action=payload.action, value=value, reason=payload.reason
     )
@@ -317,12 +327,12 @@ class TicketCreate(Input):
     title: str = Field(..., min_length=1, max_length=200)
     description: str = Field("", max_length=20000)
     type: str = Field(..., max_length=30, description="Type code (e.g. fault, complaint) or id")
-    category_id: int | None = None
+    category_id: BodyId | None = None
     subject: Literal["", "staff", "equipment", "policy"] = ""
     channel: str = Field("api", max_length=16)
     priority: int | None = Field(None, ge=1, le=4)
     severity: Literal["", "general", "minor", "severe", "down"] = ""
-    customer_id: int | None = None
+    customer_id: BodyId | None = None
     contact_name: str = Field("", max_length=100)
     contact_phone: str = Field("", max_length=32)
     contact_email: str = Field("", max_length=254)
@@ -332,8 +342,8 @@ class TicketCreate(Input):
     sensitive: bool = False
     tags: list[str] = Field([], max_length=20)
     custom_fields: dict[str, Any] = {}
-    team_id: int | None = None
-    assignee_id: int | None = None
+    team_id: BodyId | None = None
+    assignee_id: BodyId | None = None
 
 
 def _create(user: User, payload: TicketCreate) -> dict[str, Any]:
@@ -418,12 +428,12 @@ class TicketUpdate(Input):
     title: str | None = Field(None, min_length=1, max_length=200)
     description: str | None = Field(None, max_length=20000)
     type: str | None = Field(None, max_length=30)
-    category_id: int | None = None
+    category_id: BodyId | None = None
     subject: Literal["", "staff", "equipment", "policy"] | None = None
     channel: str | None = Field(None, max_length=16)
     priority: int | None = Field(None, ge=1, le=4)
     severity: Literal["", "general", "minor", "severe", "down"] | None = None
-    customer_id: int | None = None
+    customer_id: BodyId | None = None
     contact_name: str | None = Field(None, max_length=100)
     contact_phone: str | None = Field(None, max_length=32)
     contact_email: str | None = Field(None, max_length=254)
@@ -488,8 +498,8 @@ def transition(request: HttpRequest, ref: str, payload: TransitionIn) -> dict[st
 
 
 class AssignIn(Input):
-    assignee_id: int | None = Field(None, description="Null returns it to the team's pool")
-    team_id: int | None = None
+    assignee_id: BodyId | None = Field(None, description="Null returns it to the team's pool")
+    team_id: BodyId | None = None
     version: int | None = None
 
 
@@ -508,8 +518,8 @@ def assign(request: HttpRequest, ref: str, payload: AssignIn) -> dict[str, Any]:
 
 class EscalateIn(Input):
     reason: str = Field(..., min_length=1, max_length=2000)
-    team_id: int | None = None
-    assignee_id: int | None = None
+    team_id: BodyId | None = None
+    assignee_id: BodyId | None = None
 
 
 @router.post("/tickets/{ref}/escalate", response=TicketOut, summary="Escalate to the second line")
@@ -675,7 +685,7 @@ def add_attachment(
     response=AttachmentOut,
     summary="An attachment's details (download at its url)",
 )
-def get_attachment(request: HttpRequest, attachment_id: int) -> dict[str, Any]:
+def get_attachment(request: HttpRequest, attachment_id: PathId) -> dict[str, Any]:
     return attachment_out(access_attachment(request.user, attachment_id))
 
 
@@ -743,7 +753,7 @@ def merge(request: HttpRequest, ref: str, payload: MergeIn) -> dict[str, Any]:
 
 
 class TransferIn(Input):
-    department_id: int
+    department_id: BodyId
     instructions: str = Field(..., min_length=1, max_length=4000)
     due_at: dt.datetime | None = None
 
@@ -821,7 +831,7 @@ class TransferAnswer(Input):
     "/transfers/{transfer_id}/reply", response=TransferOut, summary="The department's reply"
 )
 def reply_transfer(
-    request: HttpRequest, transfer_id: int, payload: TransferAnswer
+    request: HttpRequest, transfer_id: PathId, payload: TransferAnswer
 ) -> dict[str, Any]:
     user = request.user
     assert isinstance(user, User)
@@ -838,7 +848,7 @@ def reply_transfer(
     summary="Send it back as not the department's",
 )
 def return_transfer(
-    request: HttpRequest, transfer_id: int, payload: TransferAnswer
+    request: HttpRequest, transfer_id: PathId, payload: TransferAnswer
 ) -> dict[str, Any]:
     user = request.user
     assert isinstance(user, User)
@@ -859,7 +869,7 @@ class ReviewIn(Input):
     response=TransferOut,
     summary="Accept or reject the department's reply",
 )
-def review_transfer(request: HttpRequest, transfer_id: int, payload: ReviewIn) -> dict[str, Any]:
+def review_transfer(request: HttpRequest, transfer_id: PathId, payload: ReviewIn) -> dict[str, Any]:
     user = request.user
     assert isinstance(user, User)
     transfer = access_transfer(user, transfer_id)
@@ -966,7 +976,7 @@ def create_webhook(request: HttpRequest, payload: WebhookIn) -> Status[Any]:
 @router.patch(
     "/webhooks/{webhook_id}", response=WebhookOut, tags=["webhooks"], summary="Change a webhook"
 )
-def update_webhook(request: HttpRequest, webhook_id: int, payload: WebhookUpdate) -> Webhook:
+def update_webhook(request: HttpRequest, webhook_id: PathId, payload: WebhookUpdate) -> Webhook:
     user = request.user
     assert isinstance(user, User)
     require_perm(user, "webhooks.manage")
@@ -983,7 +993,7 @@ def update_webhook(request: HttpRequest, webhook_id: int, payload: WebhookUpdate
 @router.delete(
     "/webhooks/{webhook_id}", response={204: None}, tags=["webhooks"], summary="Delete a webhook"
 )
-def delete_webhook(request: HttpRequest, webhook_id: int) -> Status[Any]:
+def delete_webhook(request: HttpRequest, webhook_id: PathId) -> Status[Any]:
     user = request.user
     assert isinstance(user, User)
     require_perm(user, "webhooks.manage")
@@ -998,7 +1008,7 @@ def delete_webhook(request: HttpRequest, webhook_id: int) -> Status[Any]:
     summary="The delivery log",
 )
 def list_deliveries(
-    request: HttpRequest, webhook_id: int, cursor: str | None = None
+    request: HttpRequest, webhook_id: PathId, cursor: str | None = None
 ) -> list[WebhookDelivery]:
     require_perm(request.user, "webhooks.manage")
     webhook = get_object_or_404(Webhook, pk=webhook_id)

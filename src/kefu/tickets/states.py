@@ -109,6 +109,8 @@ class TransitionError(Exception):
 
 def move(current: str, target: str) -> str:
     """The name of the move from ``current`` to ``target``, or :class:`TransitionError`."""
+    if target not in Status.values:
+        raise TransitionError(_("“%(target)s” is not a work-order status.") % {"target": target})
     name = TRANSITIONS.get((current, target))
     if name is None:
         raise TransitionError(

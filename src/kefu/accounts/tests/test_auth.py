@@ -123,11 +123,14 @@ def test_weak_new_passwords_are_refused(client):
     assert user.check_password(PASSWORD)
 
 
-def test_password_reset_by_e_mailed_link_over_real_smtp(client, smtp_server):
+def test_password_reset_by_e_mailed_link_over_real_smtp(
+    client, smtp_server, django_capture_on_commit_callbacks
+):
     # given
     user = make_user(username="lina", email="lina@example.com")
-    # when
-    response = client.post(reverse("accounts:password_reset"), {"email": "LINA@example.com"})
+    # when: the mail is a background job, sent once the request's transaction commits
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("accounts:password_reset"), {"email": "LINA@example.com"})
     # then
     assert response.status_code == 302
     messages = smtp_server.wait(1)

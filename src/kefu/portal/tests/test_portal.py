@@ -76,9 +76,12 @@ def test_a_refused_sign_up_writes_nothing(client):
     assert (Customer.objects.count(), User.objects.count()) == before
 
 
-def test_one_time_sign_in_link_over_real_smtp(client, smtp_server):
+def test_one_time_sign_in_link_over_real_smtp(
+    client, smtp_server, django_capture_on_commit_callbacks
+):
     user = make_portal_user(email="link@example.com")
-    client.post(reverse("portal:login_link_request"), {"email": "link@example.com"})
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("portal:login_link_request"), {"email": "link@example.com"})
     body = smtp_server.wait(1)[0]["message"].get_content()
     link = re.search(r"http://testserver(/portal/login/link/\S+/)", body).group(1)
     assert client.get(link).status_code == 200  # a confirmation page; GET does not sign in

@@ -130,6 +130,20 @@ def create_ticket(
             raise PermissionDenied(
                 _("Customers open work orders for themselves through the portal.")
             )
+        staff_only = {
+            "priority": priority is not None,
+            "severity": bool(severity),
+            "tags": bool(tags),
+            "sensitive": bool(sensitive),
+            "team": team is not None,
+            "assignee": assignee is not None,
+            "parent": parent is not None,
+        }
+        refused = [name for name, given in staff_only.items() if given]
+        if refused:
+            raise ValidationError(
+                {name: [_("Set by the service centre, not by the customer.")] for name in refused}
+            )
         customer = actor.customer_id
     elif actor is not None:
         require_perm(actor, "tickets.create")

@@ -148,7 +148,7 @@ def clean_tags(names: Any) -> list[TicketTag]:
         raise ValidationError({"tags": [_("Tags must be a list of names.")]})
     tags = []
     for raw in names:
-        name = clean_text(str(raw), field="tags", max_length=40, required=True)
+        name = clean_text(str(raw), field="tags", max_length=40, required=True, single_line=True)
         tag, _created = TicketTag.objects.get_or_create(name=name)
         tags.append(tag)
     return tags
@@ -222,7 +222,10 @@ def clean_fields(data: Mapping[str, Any], *, instance: Ticket | None) -> dict[st
             raise ValidationError({"x": [_("Must be true or false.")]})
         return value
 
-    run("title", lambda v: clean_text(v, field="x", max_length=200, required=True))
+    run(
+        "title",
+        lambda v: clean_text(v, field="x", max_length=200, required=True, single_line=True),
+    )
     run("description", lambda v: clean_text(v, field="x", max_length=20000))
     run("ticket_type", resolve_type)
     run("category", resolve_category)
@@ -231,7 +234,7 @@ def clean_fields(data: Mapping[str, Any], *, instance: Ticket | None) -> dict[st
     run("priority", priority)
     run("severity", choice(Severity.values, _("Severity")))
     run("customer", customer)
-    run("contact_name", lambda v: clean_text(v, field="x", max_length=100))
+    run("contact_name", lambda v: clean_text(v, field="x", max_length=100, single_line=True))
     run(
         "contact_phone",
         lambda v: normalize_phone(v, field="x", allow_service_numbers=True) if v else "",
