@@ -52,10 +52,11 @@ GRAM_STATS_SQL = (
 # Newest index rows ranked first, then more, then all, until a span holds enough matches: a
 # common word over a million rows would otherwise rank them all.
 SPANS = (20_000, 100_000, 400_000)
-# Grams held by more than this share of the records say little and cost much; in a large index
-# they are left out of the gram query (unless nothing else is left).
-COMMON_GRAM_SHARE = 0.05
-COMMON_GRAM_MIN_DOCS = 20_000
+# Grams held by more than this share of the records say little and cost much: they are left out
+# of the gram query (unless nothing else is left); of the rest, the rarest are asked for.
+COMMON_GRAM_SHARE = 0.1
+COMMON_GRAM_MIN_DOCS = 1000
+MAX_GRAMS = 12
 
 
 @dataclass(frozen=True)
@@ -109,13 +110,18 @@ def merge(words: Sequence[Candidate], grams: Sequence[Candidate]) -> list[Candid
     return list(out.values())
 
 
-def common_grams(query: Query, docs_of: dict[str, int], total: int) -> set[str]:
-    """The query's grams too common to be worth asking for in an index of ``total`` records
-    (never all of them)."""
-    if total < COMMON_GRAM_MIN_DOCS:
-        return set()
-    common = {g for g in query.grams if docs_of.get(g, 0) > total * COMMON_GRAM_SHARE}
-    return set() if common >= set(query.grams) else common
+def pick_grams(query: Query, docs_of: dict[str, int], total: int, *, exact: bool) -> list[str]:
+    """The query's grams worth asking for, rarest first: none held by more than
+    COMMON_GRAM_SHARE of ``total`` records (unless all are; then the rarest), none held by no
+    record when the counts are ``exact``, at most MAX_GRAMS."""
+    grams = list(query.grams)
+    if exact:
+        grams = [g for g in grams if docs_of.get(g, 0) > 0]
+    grams.sort(key=lambda g: docs_of.get(g, 0))
+    if total >= COMMON_GRAM_MIN_DOCS:
+        rare = [g for g in grams if docs_of.get(g, 0) <= total * COMMON_GRAM_SHARE]
+        grams = rare or grams[:1]
+    return grams[:MAX_GRAMS]
 
 
 class Backend(Protocol):
@@ -287,17 +293,13 @@ class SqliteBackend:
     def _useful_grams(cur: Any, query: Query, top: int) -> list[str]:
         if not query.grams:
             return []
-        docs_of: dict[str, int] = {}
-        if top >= COMMON_GRAM_MIN_DOCS:
-            marks = ", ".join(["%s"] * len(query.grams))
-            cur.execute(
-                f"SELECT term, doc FROM search_gram_vocab WHERE term IN ({marks})",  # noqa: S608
-                list(query.grams),
-            )
-            for term, docs in cur.fetchall():
-                docs_of[term] = docs_of.get(term, 0) + int(docs)
-        common = common_grams(query, docs_of, top)
-        return [g for g in query.grams if g not in common]
+        marks = ", ".join(["%s"] * len(query.grams))
+        cur.execute(
+            f"SELECT term, doc FROM search_gram_vocab WHERE term IN ({marks})",  # noqa: S608
+            list(query.grams),
+        )
+        docs_of = {term: int(docs) for term, docs in cur.fetchall()}
+        return pick_grams(query, docs_of, top, exact=True)
 
     @staticmethod
     def _ranked(
@@ -416,10 +418,8 @@ class PostgresBackend:
                 weights = [max(idf[w] for w in g) for g in query.groups]
                 words, more = self._ranked(cur, "tsv", tsq, weights, conds, params, top, window)
                 capped |= more
-            common = common_grams(
-                query, {g: docs.get(GRAM_PREFIX + g, 0) for g in query.grams}, total
-            )
-            wanted = [g for g in query.grams if g not in common]
+            docs_of = {g: docs.get(GRAM_PREFIX + g, 0) for g in query.grams}
+            wanted = pick_grams(query, docs_of, total, exact=False)
             if wanted:
                 tsq = [self._tsquery([g]) for g in wanted]
                 weights = [idf[GRAM_PREFIX + g] for g in wanted]
@@ -440,12 +440,13 @@ class PostgresBackend:
     ) -> tuple[list[Candidate], bool]:
         """The ``window`` best rows by Σ IDF × ts_rank over rows holding any of ``tsqueries``,
         among the newest rows first; True when older rows were not looked at."""
-        rank = " + ".join(
-            f"{w:.6f} * ts_rank({column}, to_tsquery('simple', %s), 1)" for w in weights
-        )
+        # The queries are parsed once (a materialised CTE), not once per row and word.
+        parsed = ", ".join(f"to_tsquery('simple', %s) AS q{i}" for i in range(len(tsqueries)))
+        rank = " + ".join(f"{w:.6f} * ts_rank({column}, q.q{i}, 1)" for i, w in enumerate(weights))
         sql = (
-            f"SELECT id, kind, object_id, extract(epoch from updated_at)::float8, {rank} AS s "  # noqa: S608
-            f"FROM {TABLE} WHERE {column} @@ to_tsquery('simple', %s) AND {' AND '.join(conds)}"
+            f"WITH q AS MATERIALIZED (SELECT {parsed}, to_tsquery('simple', %s) AS qa) "  # noqa: S608
+            f"SELECT id, kind, object_id, extract(epoch from updated_at)::float8, {rank} AS s "
+            f"FROM q, {TABLE} WHERE {column} @@ q.qa AND {' AND '.join(conds)}"
             "{span} ORDER BY s DESC, id DESC LIMIT %s"
         )
         head = [*tsqueries, " | ".join(f"({q})" for q in tsqueries), *params]
@@ -478,6 +479,10 @@ class PostgresBackend:
             cur.execute("DELETE FROM search_termstat")
             cur.execute(STATS_SQL)
             cur.execute(GRAM_STATS_SQL)
+            # Merge what GIN queued since the last run into the indexes proper (searches read
+            # the whole queue); autovacuum does the same between runs.
+            cur.execute("SELECT gin_clean_pending_list('search_doc_tsv_idx')")
+            cur.execute("SELECT gin_clean_pending_list('search_doc_gram_idx')")
             cur.execute(
                 f"INSERT INTO search_termstat (term, docs) SELECT '', count(*) FROM {TABLE}"  # noqa: S608
             )

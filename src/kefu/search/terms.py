@@ -3,6 +3,11 @@ and agents write for them (power outage → 停电 断电, refund → 退款 退
 ``data/terms.txt`` which ships with Kefu. A query is expanded with it, so an English query finds
 Chinese records and an English word in a Chinese query finds English ones. Pure: no Django.
 
+The Chinese words of the map also correct the commonest slip of a pinyin input method: a word
+typed with another character of the same sound (停店 for 停电, 秘码 for 密码, 电废 for 电费). A
+stretch of a query that is not one of the map's words but sounds exactly like one (same pinyin,
+tones ignored, read by pypinyin) is searched as that word too.
+
 The file has one entry a line: English phrases separated by commas, a ``|``, then the Chinese
 words separated by spaces. Lines starting with ``#`` are headings.
 """
@@ -13,8 +18,11 @@ import functools
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+from pypinyin import lazy_pinyin
+
 TERMS_FILE = Path(__file__).resolve().parent / "data" / "terms.txt"
 MAX_PHRASE = 4  # words in the longest English phrase looked up
+SOUND_SPAN = (2, 3, 4)  # lengths of the stretches of Chinese compared by sound
 
 
 class TermMapError(ValueError):
@@ -40,10 +48,13 @@ class TermMap:
     def __init__(self, entries: Iterable[tuple[Sequence[str], Sequence[str]]] = ()) -> None:
         self._zh: dict[tuple[str, ...], tuple[str, ...]] = {}  # English phrase → Chinese
         self._en: dict[str, tuple[str, ...]] = {}  # Chinese word → one-word English terms
+        self._alt: dict[str, tuple[str, ...]] = {}  # Chinese word → the others of its entries
         self.entries = 0
         for english, chinese in entries:
             self.entries += 1
             zh = tuple(w.strip() for w in chinese if w.strip())
+            for word in zh:
+                self._alt[word] = tuple(dict.fromkeys([*self._alt.get(word, ()), *zh]))
             for phrase in english:
                 key = tuple(phrase.lower().split())
                 if not key or not zh:
@@ -70,6 +81,33 @@ class TermMap:
             entries.append((phrases, words))
         return cls(entries)
 
+    @functools.cached_property
+    def _by_sound(self) -> dict[tuple[str, ...], tuple[str, ...]]:
+        words = {w for zh in self._zh.values() for w in zh if 2 <= len(w) <= max(SOUND_SPAN)}
+        out: dict[tuple[str, ...], tuple[str, ...]] = {}
+        for word in sorted(words):
+            key = tuple(lazy_pinyin(word))
+            out[key] = (*out.get(key, ()), word)
+        return out
+
+    @functools.cached_property
+    def _known(self) -> frozenset[str]:
+        return frozenset(w for zh in self._zh.values() for w in zh)
+
+    def sounds_like(self, run: str) -> list[str]:
+        """The map's words that a stretch of the Chinese ``run`` sounds exactly like without
+        being one of them: what a pinyin input method puts in place of a mistyped word."""
+        out: list[str] = []
+        for size in SOUND_SPAN:
+            for start in range(len(run) - size + 1):
+                piece = run[start : start + size]
+                if piece in self._known:
+                    continue
+                for word in self._by_sound.get(tuple(lazy_pinyin(piece)), ()):
+                    if word not in out:
+                        out.append(word)
+        return out
+
     def chinese(self, phrase: str) -> tuple[str, ...]:
         """The Chinese words for an English phrase (plural endings ignored)."""
         words = phrase.lower().split()
@@ -92,7 +130,8 @@ class TermMap:
     def expand(self, words: Sequence[str]) -> list[tuple[tuple[str, ...], tuple[str, ...]]]:
         """Query words as (words, their translations) groups: the longest English phrase known
         at each position becomes one group with its Chinese words; a Chinese word known to
-        the map gains its one-word English terms; any other word stands alone."""
+        the map gains the other Chinese words of its entries and their one-word English terms;
+        any other word stands alone."""
         out: list[tuple[tuple[str, ...], tuple[str, ...]]] = []
         i = 0
         while i < len(words):
@@ -111,7 +150,8 @@ class TermMap:
                     out.append(((word,), ()))
                     i += 1
             else:
-                out.append(((word,), self.english(word)))
+                others = tuple(w for w in self._alt.get(word, ()) if w != word)
+                out.append(((word,), (*others, *self.english(word))))
                 i += 1
         return out
 

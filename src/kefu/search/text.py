@@ -139,8 +139,9 @@ def grams(text: str) -> list[str]:
 # ---- phone numbers ----------------------------------------------------------------------------
 
 # Digits with the separators people write inside a phone number, with an optional + or 00.
-_PHONE_SPAN = re.compile(r"(?:\+|(?<!\d)00)?\(?\d[\d\s\-()（）]{5,20}\d")
+_PHONE_SPAN = re.compile(r"(?:\+|(?<!\d)00)?\(?\d[\d\s\-()（）]{5,40}\d")
 _NON_DIGIT = re.compile(r"\D")
+_PIECE = re.compile(r"\S+")
 
 
 def phone_form(raw: str) -> str:
@@ -170,13 +171,37 @@ def phone_form(raw: str) -> str:
     return ""
 
 
+def _needs_form(written: str) -> bool:
+    """Whether a number as written differs from the form Kefu shows: separators, a + or 00,
+    or the country code before a mobile or landline. Plain digits are already that form (and
+    parsing every one would cost more than the rest of the analysis)."""
+    return not written.isdigit() or (written.startswith("86") and len(written) >= 12)
+
+
 def _phones_in(normalized: str) -> list[tuple[int, int, str]]:
-    """(start, end, national form) of each phone number written in ``normalized`` text."""
+    """(start, end, national form) of each phone number written in ``normalized`` text with
+    separators or a country code."""
     found = []
     for m in _PHONE_SPAN.finditer(normalized):
-        form = phone_form(m.group())
+        written = m.group()
+        form = phone_form(written) if _needs_form(written) else ""
         if form:
             found.append((m.start(), m.end(), form))
+        elif " " in written.strip():  # several numbers side by side: the longest from the left
+            pieces = [
+                (p.start() + m.start(), p.end() + m.start()) for p in _PIECE.finditer(written)
+            ]
+            i = 0
+            while i < len(pieces):
+                for j in range(len(pieces), i, -1):
+                    part = normalized[pieces[i][0] : pieces[j - 1][1]]
+                    form = phone_form(part) if _needs_form(part) else ""
+                    if form:
+                        found.append((pieces[i][0], pieces[j - 1][1], form))
+                        i = j
+                        break
+                else:
+                    i += 1
     return found
 
 
@@ -199,7 +224,7 @@ def analyze(title: str, body: str, extra_numbers: Sequence[str] = ()) -> Analyze
     body_words = _joined(norm_body)
     extra = [normalize(n).strip() for n in extra_numbers]
     phones = [f for _s, _e, f in _phones_in(norm_title + "\n" + norm_body)]
-    phones += [phone_form(n) for n in extra if n]
+    phones += [phone_form(n) for n in extra if n and _needs_form(n)]
     nums = dict.fromkeys(
         [
             *_numbers_in(title_words),
@@ -302,15 +327,24 @@ def parse(
         group = tuple(dict.fromkeys(w for w in (_single_word(w) for w in everything) if w))
         if group and group not in groups:
             groups.append(group)
-    groups = groups[:max_terms]
-    # The grams of what was typed, across word boundaries (typos, compounds), stopwords out,
-    # then those of the synonyms and translations.
+    # What was typed, in runs of Chinese (stopwords and numbers cut them) and Latin words.
     runs: list[str] = [""]
     for token in tokens:
         if token in STOPWORDS or is_number(token) or token.isascii():
             runs.extend([token if token.isascii() and token in words else "", ""])
         else:
             runs[-1] += token
+    # A stretch that sounds exactly like a known service word is searched as that word too.
+    for run in runs:
+        if run and not run.isascii():
+            for word in terms.sounds_like(run):
+                gram_words.append(word)
+                single = _single_word(word)
+                if single and not any(single in g for g in groups):
+                    groups.append((single,))
+    groups = groups[:max_terms]
+    # The grams of what was typed, across word boundaries (typos, compounds), then those of
+    # the synonyms, translations and corrections.
     typed = _grams_of(" ".join(r for r in runs if r))
     expanded = [g for w in gram_words for g in _grams_of(normalize(w))]
     gram_list = list(dict.fromkeys([*typed, *expanded]))[:MAX_GRAMS]

@@ -188,7 +188,8 @@ def test_the_api_searches_with_the_callers_access(world):
     body = ApiClient(world["agent"]).get("search", {"q": "停电", "kind": "ticket"}).json()
     assert [h["id"] for h in body["hits"]] == [world["own"].pk]
     assert body["hits"][0]["title_pieces"][-1] == {"text": "停电", "match": True}
-    assert body["words"] == [["停电", "outage", "blackout"]]  # with the bilingual term map
+    # the word and, from the bilingual term map, its English (and Chinese) equivalents
+    assert body["words"][0][0] == "停电" and {"outage", "blackout"} <= set(body["words"][0])
     portal = ApiClient(world["portal"]).get("search", {"q": "1234567"}).json()
     assert portal["hits"] == []
 
@@ -250,15 +251,15 @@ def test_a_search_page_of_twenty_hits_takes_a_fixed_number_of_queries(
 
 
 def test_a_new_synonym_word_recuts_the_records_that_hold_it(world, client):
-    # given a work order written with 没电, indexed before anyone taught the segmenter the word
-    ticket = make_ticket(actor=world["agent"], title="家里没电", description="")
-    assert found(world["supervisor"], "断电") == []
+    # given a work order written with 没气, indexed before anyone taught the segmenter the word
+    ticket = make_ticket(actor=world["agent"], title="家里没气", description="")
+    assert found(world["supervisor"], "断气") == []
     # when an administrator adds the group
     client.force_login(world["admin"])
-    client.post(reverse("search:synonyms"), {"words": "断电 没电", "note": ""})
+    client.post(reverse("search:synonyms"), {"words": "断气 没气", "note": ""})
     # then the work order is found by either word
-    assert found(world["supervisor"], "断电") == [("ticket", ticket.pk)]
-    assert found(world["supervisor"], "没电") == [("ticket", ticket.pk)]
+    assert found(world["supervisor"], "断气") == [("ticket", ticket.pk)]
+    assert found(world["supervisor"], "没气") == [("ticket", ticket.pk)]
 
 
 def test_synonym_words_must_be_single_words(world):
