@@ -95,11 +95,8 @@ def _overlaps(cur: Any, rows: Sequence[QueueEvent], placeholder: str) -> bool:
     """Whether stored events share the batch's time span (only then can keys collide)."""
     first = min(r[0] for r in rows)
     last = max(r[0] for r in rows)
-    cur.execute(
-        "SELECT EXISTS (SELECT 1 FROM calls_queuelogevent "
-        f"WHERE ts >= {placeholder} AND ts <= {placeholder})",  # noqa: S608 - a placeholder
-        (first, last),
-    )
+    sql = "SELECT EXISTS (SELECT 1 FROM calls_queuelogevent WHERE ts >= %s AND ts <= %s)"
+    cur.execute(sql.replace("%s", placeholder), (first, last))
     return bool(cur.fetchone()[0])
 
 

@@ -337,7 +337,7 @@ def create_ticket_from_call(
         ticket_type=ticket_type,
         description=description,
         channel=Channel.PHONE,
-        customer=call.customer,
+        customer=call.customer_id,
         contact_phone=call.caller,
     )
     call.ticket = ticket

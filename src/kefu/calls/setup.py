@@ -7,7 +7,7 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
-from kefu.core.permissions import AGENT_ROLES, SCOPES, STAFF_ROLES, Perm, Role
+from kefu.core.permissions import AGENT_ROLES, SCOPES, Perm, Role
 from kefu.core.permissions import register as register_perm
 
 ACTION_LABELS = {
@@ -34,7 +34,10 @@ def register() -> None:
     from kefu.core.labels import register_labels
     from kefu.core.navigation import NavItem, register_nav, register_topbar
 
-    register_perm(Perm("calls.view", "calls:read", _("See calls and hotline KPIs")), STAFF_ROLES)
+    register_perm(
+        Perm("calls.view", "calls:read", _("See calls and hotline KPIs")),
+        (Role.SUPERVISOR, Role.AGENT_L1, Role.AGENT_L2, Role.QA, Role.PLANNER),
+    )
     register_perm(
         Perm("calls.handle", "calls:write", _("Wrap up calls and link them to customers and work orders")),
         (Role.SUPERVISOR, Role.AGENT_L1, Role.AGENT_L2),

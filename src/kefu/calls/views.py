@@ -159,13 +159,11 @@ def call_action(request: HttpRequest, call_id: int, action: str) -> HttpResponse
             )
             messages.success(request, _("Customer created and linked."))
         elif action == "ticket":
-            from kefu.tickets.services.fields import resolve_type
-
             ticket = services.create_ticket_from_call(
                 actor=request.user,
                 call=call,
                 title=data.get("title", "").strip(),
-                ticket_type=resolve_type(data.get("ticket_type", "")),
+                ticket_type=data.get("ticket_type", ""),
                 description=data.get("description", ""),
             )
             return redirect("tickets:detail", number=ticket.number)
