@@ -123,9 +123,24 @@ def _check_the_demo_queues(client):
         "manual",
     }
     waiting = QueueItem.objects.filter(state="waiting")
-    assert set(waiting.values_list("kind", flat=True)) == {"call", "chat", "email", "callback"}
+    kinds = set(waiting.values_list("kind", flat=True))
+    # work orders opened by the other channels' demo data wait in the work-order queues too
+    assert (
+        {"call", "chat", "email", "callback"}
+        <= kinds
+        <= {
+            "call",
+            "chat",
+            "email",
+            "callback",
+            "ticket",
+        }
+    )
     assert waiting.filter(bonus__gt=0).exists()  # VIPs among them
     assert waiting.filter(not_before__isnull=False).count() == 1
+    for phone, customer in waiting.filter(kind="call").values_list("phone", "customer"):
+        # a caller's number finds them, so accepting the call opens 受理 for them
+        assert Customer.objects.filter(contacts__normalized=phone, pk=customer).exists()
     assert not Presence.objects.filter(state="available").exists()  # nobody takes offers unseen
     assert PresenceChange.objects.filter(state="break", reason="training").exists()
     assert not PresenceChange.objects.filter(started_at__gt=timezone.now()).exists()

@@ -1,5 +1,6 @@
 """Demo queues of the hotline: calls, chats, e-mails, callbacks and new work orders, a morning of
-agent presence, and customers waiting right now (some of them VIPs, one callback booked)."""
+agent presence, and customers waiting right now (some of them VIPs, callers with their numbers,
+one callback booked)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from django.utils import timezone
 
 from kefu.accounts.models import User
 from kefu.core.demo import DemoContext, seeder
+from kefu.core.validation import display_phone
+from kefu.customers.models import ContactPoint
 from kefu.routing import services
 from kefu.routing.models import (
     KIND_CHANNEL,
@@ -33,12 +36,12 @@ QUEUES = [
 
 WAITING = [
     # kind, title, skills, preferred, minutes ago, VIP
-    (Kind.CALL, "来电 138****2207 停电咨询", ["fault"], [], 3, False),
-    (Kind.CALL, "来电 139****5521 电费账单异常", ["billing"], [], 2, True),
-    (Kind.CALL, "来电 186****0917 充电桩报装", ["new-energy"], [], 2, False),
+    (Kind.CALL, "停电咨询", ["fault"], [], 3, False),
+    (Kind.CALL, "电费账单异常", ["billing"], [], 2, True),
+    (Kind.CALL, "充电桩报装", ["new-energy"], [], 2, False),
     (
         Kind.CALL,
-        "来电 137****4410 English caller, bill question",
+        "English caller, bill question",
         ["billing"],
         ["english"],
         1,
@@ -153,12 +156,23 @@ def _waiting(ctx: DemoContext, queues: dict[str, RoutingQueue]) -> None:
         customer = ctx.rng.choice(vips if vip and vips else regular)
         arrived = ctx.now - dt.timedelta(minutes=minutes, seconds=ctx.rng.randint(0, 50))
         bonus = customer.vip_tier.priority_weight if customer.vip_tier_id else 0
+        phone = ""
+        if kind == Kind.CALL:  # the caller's number, as the switch reports it
+            phone = (
+                customer.contacts.filter(kind=ContactPoint.Kind.PHONE)
+                .values_list("normalized", flat=True)
+                .first()
+                or ""
+            )
+            shown = display_phone(phone)
+            title = f"来电 {shown[:3]}****{shown[-4:]} {title}" if phone else f"来电 {title}"
         QueueItem.objects.create(
             queue=queues[by_kind[kind]],
             kind=kind,
             channel=KIND_CHANNEL[kind].value,
             title=title,
             customer=customer,
+            phone=phone,
             required_skills=skills,
             preferred_skills=preferred,
             bonus=bonus,

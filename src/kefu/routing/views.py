@@ -140,7 +140,7 @@ def act(request: HttpRequest, item_id: int, action: str) -> HttpResponse:
 def work_url(item: QueueItem) -> str:
     """Where an agent goes with work they took: the work order, or for a caller (a queued call
     or a booked callback) the 受理 page with the caller's customer and number filled in."""
-    if item.ticket_id is not None:
+    if item.ticket is not None:
         return reverse("tickets:detail", args=[item.ticket.number])
     if item.kind in (Kind.CALL, Kind.CALLBACK):
         query: dict[str, Any] = {"channel": "phone"}
