@@ -6,7 +6,7 @@
 2. Roster: 200 agents over 4 weeks at 15 minutes — 40 on 四值三运转 in four teams, 160 flexible
    (night, day, evening, office, peak and split peak shifts), each with some leave and some with
    a fixed day off — against a requirement from step 1's formulas, solved with OR-Tools CP-SAT
-   within a 50 s limit. Prints the short intervals (the coverage gap) and the cost.
+   within a 40 s limit. Prints the short intervals (the coverage gap) and the cost.
 3. Simulation: the roster's busiest day simulated against the Erlang figures.
 
 --scale shrinks the year and the roster (agents and time limit) for a quick run. Ends with a
@@ -46,7 +46,7 @@ def main(scale: float, argv: list[str]) -> int:
     from kefu.wfm import erlang, roster, simulation
 
     parser = argparse.ArgumentParser(prog="kefu bench wfm")
-    parser.add_argument("--time-limit", type=float, default=50.0)
+    parser.add_argument("--time-limit", type=float, default=40.0)
     args = parser.parse_args(argv)
 
     n = max(96, int(YEAR * scale))

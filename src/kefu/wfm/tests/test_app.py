@@ -23,7 +23,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def setup():
     team = make_team("排班一线")
-    planner = make_user(Role.PLANNER, username="planner-t")
+    planner = make_user(Role.PLANNER, username="planner-t", language="en")
     agents = [make_user(Role.AGENT_L1, username=f"ag{i}", teams=[team]) for i in range(6)]
     outsider = make_user(Role.AGENT_L1, username="outsider")
     for i, agent in enumerate(agents):
