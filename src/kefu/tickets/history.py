@@ -67,9 +67,9 @@ def change_lines(event: Any, ticket: Any = None) -> list[ChangeLine]:
     phone number as it is written, a status label), nothing for a field that stayed empty, and
     for a work order's creation only the fields it was opened with."""
     changes = event.changes or {}
-    pairs = [
+    pairs = [  # by name: the same order on every database (PostgreSQL's jsonb reorders keys)
         (key, pair[0], pair[1])
-        for key, pair in changes.items()
+        for key, pair in sorted(changes.items())
         if isinstance(pair, list | tuple) and len(pair) == 2
     ]
     created = event.action.endswith("_created")
