@@ -27,14 +27,19 @@ def meter(centre):
 @pytest.mark.parametrize(
     "q",
     [
-        "电能表黑屏",  # a compound cut differently from the record's words
-        "显示屏黑",  # part of a word
-        "电能表显示平",  # one wrong character
-        "智能电能表显示屏黑屏了吧",  # the whole title, run together, with particles
+        "电能标",  # one wrong character: cut as 电能 / 标, no word of the record
+        "显示平",  # likewise (显示 / 平 against the record's 显示屏)
+        "能表显示",  # parts of two words run together (能表 / 显示)
     ],
 )
-def test_typos_compounds_and_parts_of_words_find_the_record(centre, meter, q):
+def test_typos_and_parts_of_words_find_the_record_though_no_whole_word_matches(centre, meter, q):
     assert found(centre["supervisor"], q) == [("ticket", meter.pk)]
+
+
+def test_a_whole_title_typed_as_one_run_finds_the_record_first(centre, meter):
+    other = make_ticket(actor=centre["agent"], title="电表箱门损坏", description="")
+    assert found(centre["supervisor"], "智能电能表显示屏黑屏了吧")[0] == ("ticket", meter.pk)
+    assert ("ticket", other.pk) not in found(centre["supervisor"], "能表显示")
 
 
 def test_a_mistyped_word_that_sounds_like_a_service_word_finds_it(centre):
