@@ -108,3 +108,27 @@ def test_bank_reader_names_file_and_line(tmp_path):
     path.write_text(header + good)
     log = bank.read_bank_log(path)
     assert log.calls == [bank.Call(dt.date(1999, 2, 1), 7 * 3600 + 2 * 60 + 56, True, 14, 151)]
+
+
+@pytest.mark.skipif(not BANK.exists(), reason="the bank call log is not present")
+def test_backtest_command_prints_mase_of_model_and_baseline(capsys):
+    from kefu.cli import main
+
+    assert main(["wfm", "backtest", "--data", str(BANK)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[-3].split() == ["default", "(Poisson", "GLM)", "0.585", "20.5%"]
+    assert out[-2].split() == ["baseline", "(weekly", "naive)", "0.872", "30.5%"]
+    assert out[-1] == "the default model beats the baseline"
+
+
+def test_backtest_command_names_a_missing_or_bad_file(tmp_path, capsys):
+    from kefu.cli import main
+
+    assert main(["wfm", "backtest", "--data", str(tmp_path / "none.tsv")]) == 2
+    assert capsys.readouterr().err.strip().endswith("none.tsv: no such file")
+    bad = tmp_path / "bad.tsv"
+    bad.write_text("date\tvru_exit\n990201\t7:00:00\n")
+    assert main(["wfm", "backtest", "--data", str(bad)]) == 2
+    assert (
+        "bad.tsv:1: missing columns q_start, q_time, outcome, ser_time" in capsys.readouterr().err
+    )
