@@ -69,6 +69,8 @@ def _board_context(user: User, queues: list[RoutingQueue]) -> dict[str, Any]:
         .select_related("queue", "ticket")
         .order_by("offered_at")
     )
+    for item in mine:  # a caller taken from the queue: the way to 受理 for them
+        setattr(item, "work_url", work_url(item) if item.ticket_id is None else "")  # noqa: B010
     context: dict[str, Any] = {
         "queues": queues,
         "summary": services.waiting_summary(queues, now),

@@ -96,3 +96,15 @@ def test_a_work_order_offer_still_leads_to_the_work_order(client, desk):
     client.force_login(desk["agent"])
     response = client.post(reverse("routing:act", args=[item.pk, "pick"]))
     assert response["Location"] == f"/tickets/{ticket.number}/"
+
+
+def test_my_taken_call_on_the_board_leads_to_intake(client, desk):
+    caller = make_customer("荆州王芳", phone="0716-8251639")
+    _available(desk["agent"])
+    item = services.add_item(actor=None, queue=desk["queue"], kind="call", title="来电",
+                             customer=caller, phone="+867168251639")  # fmt: skip
+    services.accept(actor=desk["agent"], item=QueueItem.objects.get(pk=item.pk))
+    client.force_login(desk["agent"])
+    board = client.get(reverse("routing:board")).content.decode()
+    url = f"/tickets/new/?channel=phone&amp;customer={caller.pk}&amp;caller=%2B867168251639"
+    assert f'href="{url}" data-testid="intake"' in board
