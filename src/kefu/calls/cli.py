@@ -153,7 +153,9 @@ def _table(title: str, rows: list[tuple[str, Any]]) -> None:
     ]
     widths = [max(len(str(line[i])) for line in lines) for i in range(len(head))]
     for line in lines:
-        print("  ".join(str(cell).rjust(widths[i]) for i, cell in enumerate(line)))
+        cells = [str(line[0]).ljust(widths[0])]
+        cells += [str(cell).rjust(widths[i]) for i, cell in enumerate(line) if i]
+        print("  ".join(cells))
 
 
 def cmd_kpi(args: argparse.Namespace) -> int:

@@ -227,3 +227,23 @@ def test_a_file_in_two_parts_gives_the_same_calls_as_in_one(split: int) -> None:
     services.import_queue_log(lines[split:], name="part 2", actor=None)
     # then
     assert list(Call.objects.order_by("external_id").values_list(*FIELDS)) == whole
+
+
+BANK_FILE = Path(__file__).resolve().parents[5] / "shared" / "data" / "anonymous-bank-1999-02.tsv"
+
+
+@pytest.mark.skipif(not BANK_FILE.is_file(), reason="the shared bank call log is not here")
+def test_the_bank_month_kpis() -> None:
+    jerusalem = ZoneInfo("Asia/Jerusalem")
+    with open(BANK_FILE, "rb") as handle:
+        run = services.import_file("bank", handle, name="bank", actor=None, tz=jerusalem)
+    assert (run.lines, run.added, run.rejected) == (33345, 33344, 0)
+    report = kpi_report(
+        KpiQuery(start=dt.date(1999, 2, 1), end=dt.date(1999, 2, 28), tz=jerusalem, interval_min=60)
+    )
+    k = report.total
+    assert (k.offered, k.answered, k.abandoned) == (31125, 27162, 3963)
+    assert round(k.asa_s or 0, 1) == 40.8
+    assert round((k.sl_offered or 0) * 100, 1) == 52.4
+    assert k.longest_wait_s == 908
+    assert len(report.by_day) == 28

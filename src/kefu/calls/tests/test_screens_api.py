@@ -185,9 +185,7 @@ def test_webhook_ring_answer_hold_hangup_and_screen_pop(
     world: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     pushed: list[tuple[str, dict[str, Any]]] = []
-    monkeypatch.setattr(
-        "kefu.core.realtime.send_now", lambda g, p, **_kw: pushed.append((g, p))
-    )
+    monkeypatch.setattr("kefu.core.realtime.send_now", lambda g, p, **_kw: pushed.append((g, p)))
     pbx = Integration.objects.create(name="PBX", slug="pbx")
     client = Client()
     base = {"call_id": "u-1", "caller": "13800138000", "queue": "hotline", "agent": "SIP/8001"}
