@@ -111,12 +111,19 @@ def _serve(host: str, port: int, workers: int) -> int:
         workers=workers,
         lifespan="on",
         log_level="warning",
-        proxy_headers=bool(getattr(settings, "SECURE_PROXY_SSL_HEADER", None)),
-        forwarded_allow_ips="*" if getattr(settings, "SECURE_PROXY_SSL_HEADER", None) else None,
-        ws="wsproto",
-        ws_max_size=1_048_576,
+        **uvicorn_options(),
     )
     return 0
+
+
+def uvicorn_options() -> dict[str, Any]:
+    """What every Kefu server process passes to uvicorn.
+
+    uvicorn's own proxy handling stays off: it would take the client's address from the
+    left-most X-Forwarded-For entry, which the client writes itself. Django reads the scheme
+    (SECURE_PROXY_SSL_HEADER) and ``core.middleware.client_ip`` reads the address, believing
+    only the proxies in KEFU_TRUSTED_PROXIES."""
+    return {"proxy_headers": False, "ws": "wsproto", "ws_max_size": 1_048_576}
 
 
 def cmd_serve(args: argparse.Namespace) -> int:

@@ -5,8 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import ipaddress
 import re
 import secrets
+import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -25,6 +27,7 @@ from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.crypto import salted_hmac
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
@@ -254,13 +257,39 @@ class LoginThrottled(Exception):
 DEVICE_COOKIE = "kefu_device"
 DEVICE_SALT = "kefu.accounts.device"
 DEVICE_MAX_AGE = 180 * 24 * 3600
+DEVICE_ACCOUNTS = 8
+"""A shared desk's browser remembers this many accounts that signed in on it."""
 
 
-def _digest(login: str) -> str:
-    return hashlib.sha256(login.strip().lower().encode()).hexdigest()[:32]
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
-def _throttle_keys(login: str, ip: str | None, device: str | None) -> dict[str, tuple[str, int]]:
+def _account_key(login: str, portal: bool) -> tuple[str, User | None]:
+    """One counter per account, however the login is typed (user name, 工号, e-mail, a phone
+    number with spaces or +86): the account's id when the login names one, else the login
+    normalised the way the sign-in form reads it."""
+    user = find_login_user(login, portal=portal)
+    if user is not None:
+        return f"u{user.pk}", user
+    normalized = unicodedata.normalize("NFKC", login or "").strip().lower()
+    return f"x{_digest(normalized)}", None
+
+
+def _address_key(ip: str | None) -> str:
+    """IPv4 addresses as they are; IPv6 by /64, the block one subscriber usually holds."""
+    if not ip:
+        return "-"
+    try:
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        return "-"
+    if address.version == 6:
+        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return str(address)
+
+
+def _throttle_keys(account: str, ip: str | None, device: str | None) -> dict[str, tuple[str, int]]:
     """The failure counters a sign-in attempt is judged by, with their limits.
 
     - From a device this account signed in on before (a signed cookie), only that device's own
@@ -269,26 +298,26 @@ def _throttle_keys(login: str, ip: str | None, device: str | None) -> dict[str, 
       address, and failures of this account from everywhere (a distributed guess). The last one
       has a high limit and stops only unknown devices.
     """
-    account = _digest(login)
     if device:
         return {"device": (f"login-fail:dev:{account}:{device}", settings.LOGIN_FAILURE_LIMIT)}
+    address = _address_key(ip)
     return {
-        "pair": (f"login-fail:pair:{account}:{ip or '-'}", settings.LOGIN_FAILURE_LIMIT),
-        "address": (f"login-fail:ip:{ip or '-'}", settings.LOGIN_ADDRESS_FAILURE_LIMIT),
+        "pair": (f"login-fail:pair:{account}:{address}", settings.LOGIN_FAILURE_LIMIT),
+        "address": (f"login-fail:ip:{address}", settings.LOGIN_ADDRESS_FAILURE_LIMIT),
         "account": (f"login-fail:acct:{account}", settings.LOGIN_ACCOUNT_FAILURE_LIMIT),
     }
 
 
-def check_login_allowed(login: str, ip: str | None, device: str | None = None) -> None:
-    keys = _throttle_keys(login, ip, device)
+def check_login_allowed(account: str, ip: str | None, device: str | None = None) -> None:
+    keys = _throttle_keys(account, ip, device)
     counts = cache.get_many([key for key, _limit in keys.values()])
     if any(counts.get(key, 0) >= limit for key, limit in keys.values()):
         raise LoginThrottled(settings.LOGIN_FAILURE_WINDOW_SECONDS // 60)
 
 
-def _note_failure(login: str, ip: str | None, device: str | None) -> None:
+def _note_failure(account: str, ip: str | None, device: str | None) -> None:
     window = settings.LOGIN_FAILURE_WINDOW_SECONDS
-    for key, _limit in _throttle_keys(login, ip, device).values():
+    for key, _limit in _throttle_keys(account, ip, device).values():
         cache.add(key, 0, window)
         try:
             cache.incr(key)
@@ -296,23 +325,39 @@ def _note_failure(login: str, ip: str | None, device: str | None) -> None:
             cache.set(key, 1, window)
 
 
-def device_token(user: User) -> str:
-    """A value for the device cookie set after a successful sign-in."""
-    return signing.dumps({"u": user.pk, "d": secrets.token_hex(8)}, salt=DEVICE_SALT)
+def _password_tag(user: User) -> str:
+    """Changes with the password, so a reset forgets every device the old password knew."""
+    return salted_hmac(DEVICE_SALT, user.password).hexdigest()[:16]
 
 
-def _known_device(raw: str | None, login: str, portal: bool) -> str | None:
-    """The device id if the cookie was issued to the account ``login`` names, else None."""
+def _device_entries(raw: str | None) -> list[dict[str, Any]]:
     if not raw:
-        return None
+        return []
     try:
         data = signing.loads(raw, salt=DEVICE_SALT, max_age=DEVICE_MAX_AGE)
     except signing.BadSignature:
+        return []
+    if not isinstance(data, list):
+        return []
+    return [e for e in data if isinstance(e, dict) and {"u", "d", "h"} <= set(e)]
+
+
+def device_token(user: User, current: str | None = None) -> str:
+    """The device cookie's new value after ``user`` signed in on this browser: this account
+    first, then up to DEVICE_ACCOUNTS - 1 others that signed in on it before."""
+    entries = [e for e in _device_entries(current) if e["u"] != user.pk]
+    mine = {"u": user.pk, "d": secrets.token_hex(8), "h": _password_tag(user)}
+    return signing.dumps([mine, *entries][:DEVICE_ACCOUNTS], salt=DEVICE_SALT)
+
+
+def _known_device(raw: str | None, user: User | None) -> str | None:
+    """The device id if the cookie was issued to ``user`` under their current password."""
+    if user is None:
         return None
-    user = find_login_user(login, portal=portal)
-    if user is None or not isinstance(data, dict) or data.get("u") != user.pk:
-        return None
-    return str(data.get("d", ""))[:32] or None
+    for entry in _device_entries(raw):
+        if entry["u"] == user.pk and hmac.compare_digest(str(entry["h"]), _password_tag(user)):
+            return str(entry["d"])[:32] or None
+    return None
 
 
 def find_login_user(login: str, *, portal: bool) -> User | None:
@@ -344,17 +389,17 @@ def sign_in(request: HttpRequest, login: str, password: str, *, portal: bool) ->
     from kefu.core.middleware import client_ip
 
     ip = client_ip(request)
-    device = _known_device(request.COOKIES.get(DEVICE_COOKIE), login, portal)
-    check_login_allowed(login, ip, device)
+    account, target = _account_key(login, portal)
+    device = _known_device(request.COOKIES.get(DEVICE_COOKIE), target)
+    check_login_allowed(account, ip, device)
     user = authenticate(request, username=login, password=password, portal=portal)
     if user is None:
-        _note_failure(login, ip, device)
-        target = find_login_user(login, portal=portal)
+        _note_failure(account, ip, device)
         if target is not None:
             with transaction.atomic():
                 events.record("login_failed", target, actor=None, data={"login": login[:100]})
         raise LoginFailed
-    cache.delete(_throttle_keys(login, ip, device)["device" if device else "pair"][0])
+    cache.delete(_throttle_keys(account, ip, device)["device" if device else "pair"][0])
     with transaction.atomic():
         events.record("user_logged_in", user, actor=user)
     assert isinstance(user, User)

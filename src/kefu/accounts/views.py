@@ -36,11 +36,11 @@ def TOO_MANY_MAILS() -> str:  # noqa: N802 - reads as the constant message it is
     return str(_("Too many requests from your network. Wait an hour, or call the service centre."))
 
 
-def remember_device(response: HttpResponse, user: User) -> HttpResponse:
+def remember_device(request: HttpRequest, response: HttpResponse, user: User) -> HttpResponse:
     """Mark this browser as one the account signs in on (see services.sign_in's throttling)."""
     response.set_cookie(
         services.DEVICE_COOKIE,
-        services.device_token(user),
+        services.device_token(user, request.COOKIES.get(services.DEVICE_COOKIE)),
         max_age=services.DEVICE_MAX_AGE,
         httponly=True,
         samesite="Lax",
@@ -76,7 +76,9 @@ def login_view(request: HttpRequest) -> HttpResponse:
             form.add_error(None, _("The sign-in name or password is not correct."))
         else:
             login(request, user)
-            return remember_device(redirect(_safe_next(request, reverse("core:home"))), user)
+            return remember_device(
+                request, redirect(_safe_next(request, reverse("core:home"))), user
+            )
     return render(
         request, "accounts/login.html", {"form": form, "next": request.GET.get("next", "")}
     )

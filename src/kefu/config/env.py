@@ -98,7 +98,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "KEFU_MAX_REQUEST_MB",
         "Largest request body accepted, file uploads included (default 25, as the reverse "
-        "proxy's client_max_body_size); larger requests get 413 before their body is read.",
+        "proxy's client_max_body_size, or 1 more than KEFU_ATTACHMENT_MAX_MB when that is "
+        "larger); larger requests get 413 before their body is read.",
         example="25",
     ),
     Setting(

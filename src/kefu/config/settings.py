@@ -157,11 +157,11 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    "kefu.core.middleware.RequestLimitsMiddleware",
     "kefu.core.middleware.ServerTimingMiddleware",
     "kefu.core.middleware.SecurityHeadersMiddleware",
     "kefu.core.middleware.ApiErrorMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "kefu.core.middleware.RequestLimitsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -275,9 +275,6 @@ ACCOUNT_MAIL_RECIPIENT_LIMIT = 3
 # Request bodies: forms and JSON up to 2.5 MB; uploads up to KEFU_MAX_REQUEST_MB in all
 # (each attachment also has its own limit per feature).
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
-KEFU_MAX_REQUEST_BYTES = (
-    (ENV.integer("KEFU_MAX_REQUEST_MB", minimum=1, maximum=2000) or 25) * 1024 * 1024
-)
 _rate = ENV.integer("KEFU_API_RATE_LIMIT", minimum=0, maximum=1_000_000)
 KEFU_API_RATE_LIMIT = 600 if _rate is None else _rate
 KEFU_API_RATE_WINDOW_SECONDS = 60
@@ -336,6 +333,17 @@ KEFU_ATTACHMENT_MAX_BYTES = (
     (ENV.integer("KEFU_ATTACHMENT_MAX_MB", minimum=1, maximum=500) or 10) * 1024 * 1024
 )
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+_request_mb = ENV.integer("KEFU_MAX_REQUEST_MB", minimum=1, maximum=2000)
+KEFU_MAX_REQUEST_BYTES = (
+    _request_mb * 1024 * 1024
+    if _request_mb
+    else max(25 * 1024 * 1024, KEFU_ATTACHMENT_MAX_BYTES + 1024 * 1024)
+)
+if KEFU_MAX_REQUEST_BYTES <= KEFU_ATTACHMENT_MAX_BYTES:
+    raise SettingError(
+        "KEFU_MAX_REQUEST_MB must be larger than KEFU_ATTACHMENT_MAX_MB, or no attachment of "
+        "the allowed size could be uploaded."
+    )
 # Customers' files are readable by the service account only, whatever the process umask.
 FILE_UPLOAD_PERMISSIONS = 0o640
 FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o750

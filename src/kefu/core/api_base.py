@@ -195,7 +195,7 @@ class SessionAuth(APIKeyCookie):
     param_name = "sessionid"
 
     def authenticate(self, request: HttpRequest, key: str | None) -> Any:
-        if request.headers.get("Authorization"):
+        if request.headers.get("Authorization", "").startswith("Bearer "):
             return None  # the request chose token authentication; see TokenAuth
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated and user.is_active:

@@ -88,12 +88,15 @@ def client_ip(request: HttpRequest) -> str | None:
     if not peer or not trusted or not _in_networks(peer, trusted):
         return peer
     hops = [h.strip() for h in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
-    for hop in reversed([h for h in hops if h]):
+    hops = [h for h in hops if h]
+    for hop in reversed(hops):
         if not _valid_ip(hop):
             return peer  # a forged or garbled chain: fall back to the proxy itself
         if not _in_networks(hop, trusted):
             return hop
-    return peer
+    # Every hop is a trusted network (agents inside the office network, say): the first one is
+    # the machine the request started from.
+    return hops[0] if hops else peer
 
 
 def _valid_ip(value: str) -> bool:
@@ -323,13 +326,18 @@ class ApiRateLimitMiddleware:
 
     @staticmethod
     def _caller(request: HttpRequest) -> str:
+        """Whose window a request counts against. A token counts only once it is proven (so a
+        stranger who knows a token's public prefix cannot use up its owner's window, and made-up
+        tokens cannot each open a fresh window); anything unproven counts against its address."""
         auth = request.headers.get("Authorization", "")
-        marker = "Bearer " + settings.API_TOKEN_PREFIX
-        if auth.startswith(marker):
-            prefix = auth[len(marker) :].partition("_")[0][:16]
-            if prefix.isalnum():
-                return f"token:{prefix}"
-        user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated and not auth:
-            return f"user:{user.pk}"
+        if auth.startswith("Bearer "):
+            from kefu.accounts.services import authenticate_token
+
+            found = authenticate_token(auth.removeprefix("Bearer ").strip())
+            if found is not None:
+                return f"token:{found[1].prefix}"
+        elif not auth:
+            user = getattr(request, "user", None)
+            if user is not None and user.is_authenticated:
+                return f"user:{user.pk}"
         return f"ip:{client_ip(request)}"

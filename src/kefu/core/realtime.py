@@ -78,11 +78,11 @@ def _background_sender() -> tuple[asyncio.AbstractEventLoop, asyncio.Queue[Any]]
         return _worker
 
 
-def send_now(group: str, payload: dict[str, Any]) -> None:
+def send_now(group: str, payload: dict[str, Any], *, message_type: str = "kefu.push") -> None:
     layer = get_channel_layer()
     if layer is None:
         return
-    message = {"type": "kefu.push", "group": group, "payload": payload}
+    message = {"type": message_type, "group": group, "payload": payload}
     loop = _main_loop
     if (loop is None or not loop.is_running()) and layer.__class__.__module__.startswith(
         "channels_redis"
@@ -110,3 +110,10 @@ def send_now(group: str, payload: dict[str, Any]) -> None:
 def broadcast(group: str, payload: dict[str, Any]) -> None:
     """Send to a group once the current transaction commits (at once outside one)."""
     transaction.on_commit(lambda: send_now(group, payload), robust=True)
+
+
+def recheck_user(user_id: int) -> None:
+    """Tell the person's open sockets that their account changed, once the transaction commits:
+    each checks its session and its subscriptions again (see core.consumers)."""
+    group = user_group(user_id)
+    transaction.on_commit(lambda: send_now(group, {}, message_type="kefu.recheck"), robust=True)

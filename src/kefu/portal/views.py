@@ -51,7 +51,9 @@ def login_view(request: HttpRequest) -> HttpResponse:
             form.add_error(None, _("The e-mail/mobile number or password is not correct."))
         else:
             login(request, user)
-            return remember_device(redirect(_safe_next(request, reverse("portal:home"))), user)
+            return remember_device(
+                request, redirect(_safe_next(request, reverse("portal:home"))), user
+            )
     return render(request, "portal/login.html", {"form": form, "next": request.GET.get("next", "")})
 
 

@@ -120,10 +120,10 @@ class ApiClient:
         url = path if path.startswith("/") else f"/api/v1/{path}"
         headers = {**self.headers, **extra.pop("headers", {})}
         if method == "get":
-            return self.client.get(url, data or {}, headers=headers)
+            return self.client.get(url, data or {}, headers=headers, **extra)
         body = raw if raw is not None else (json.dumps(data) if data is not None else "")
         return getattr(self.client, method)(
-            url, body, content_type="application/json", headers=headers
+            url, body, content_type="application/json", headers=headers, **extra
         )
 
     def get(self, path: str, params: dict[str, Any] | None = None, **extra: Any) -> Any:

@@ -254,13 +254,15 @@ class AsgiServer:
         from kefu.config.asgi import KefuApplication
 
         self.port = _free_port()
+        from kefu.cli import uvicorn_options
+
         config = uvicorn.Config(
             KefuApplication(run_jobs=False),
             host="127.0.0.1",
             port=self.port,
             lifespan="off",
             log_level="warning",
-            ws="wsproto",
+            **uvicorn_options(),
         )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)

@@ -204,3 +204,101 @@ def test_portal_sign_in_links_are_capped_per_recipient(
                 REMOTE_ADDR=f"10.0.2.{n + 1}",
             )
     assert len(mailoutbox) == settings.ACCOUNT_MAIL_RECIPIENT_LIMIT
+
+
+def test_every_spelling_of_a_login_counts_against_one_account():
+    # given: lina can sign in by user name, employee number or e-mail, in any case
+    make_user(username="lina", employee_no="A1001", email="lina@example.com")
+    attacker = Client()
+    spellings = ["lina", "LINA", "A1001", "lina@example.com", "Lina@Example.com"]
+    for login in spellings[: settings.LOGIN_FAILURE_LIMIT]:
+        _login(attacker, login, "guess-guess", ip="203.0.113.9")
+    # then: the address is held back for lina whichever way it types her name
+    _login(attacker, " lina ", ip="203.0.113.9")
+    assert not _signed_in(attacker)
+
+
+def test_a_new_password_forgets_the_devices_the_old_one_knew():
+    from kefu.accounts.models import User
+
+    make_user(username="lina")
+    desk = Client()
+    _login(desk, "lina", ip="10.1.1.20")
+    desk.post(reverse("accounts:logout"))
+    services.set_password(user=User.objects.get(username="lina"), new_password="Brand-new-2026!")
+    attacker = Client()
+    for n in range(settings.LOGIN_ACCOUNT_FAILURE_LIMIT):
+        _login(attacker, "lina", "guess-guess", ip=f"198.51.100.{n % 250 + 1}")
+    # the cookie was issued under the old password: this browser is unknown now
+    _login(desk, "lina", "Brand-new-2026!", ip="10.1.1.20")
+    assert not _signed_in(desk)
+
+
+def test_a_shared_desk_browser_remembers_several_agents():
+    make_user(username="lina")
+    make_user(username="wang")
+    desk = Client()
+    for name in ("lina", "wang"):
+        _login(desk, name, ip="10.1.1.20")
+        desk.post(reverse("accounts:logout"))
+    attacker = Client()
+    for n in range(settings.LOGIN_ACCOUNT_FAILURE_LIMIT):
+        _login(attacker, "lina", "guess-guess", ip=f"198.51.100.{n % 250 + 1}")
+    assert _login(desk, "lina", ip="10.1.1.20").status_code == 302
+
+
+def test_ipv6_addresses_of_one_subscriber_share_a_counter():
+    make_user(username="lina")
+    attacker = Client()
+    for n in range(settings.LOGIN_FAILURE_LIMIT):
+        _login(attacker, "lina", "guess-guess", ip=f"2001:db8:1:2::{n + 1:x}")
+    _login(attacker, "lina", ip="2001:db8:1:2::ffff")
+    assert not _signed_in(attacker)
+    assert _login(Client(), "lina", ip="2001:db8:9:9::1").status_code == 302
+
+
+def test_inside_a_trusted_network_the_first_hop_is_the_client(settings):
+    import ipaddress
+
+    settings.KEFU_TRUSTED_PROXIES = (
+        ipaddress.ip_network("127.0.0.1/32"),
+        ipaddress.ip_network("10.0.0.0/8"),
+    )
+    request = RequestFactory().get(
+        "/", REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR="10.1.1.20, 10.0.0.2"
+    )
+    assert client_ip(request) == "10.1.1.20"
+
+
+def test_the_served_stack_does_not_take_the_client_address_from_forwarded_for(asgi_server):
+    # given: Kefu served by uvicorn with no trusted proxy (the default)
+    import httpx
+
+    make_user(username="lina")
+
+    def attempt(forwarded: str, password: str) -> httpx.Response:
+        with httpx.Client(base_url=asgi_server.url) as http:
+            http.get("/login/")
+            return http.post(
+                "/login/",
+                data={
+                    "login": "lina",
+                    "password": password,
+                    "csrfmiddlewaretoken": http.cookies["csrftoken"],
+                },
+                headers={"X-Forwarded-For": forwarded, "Referer": f"{asgi_server.url}/login/"},
+            )
+
+    # when: five wrong passwords, each claiming another address
+    for n in range(settings.LOGIN_FAILURE_LIMIT):
+        attempt(f"192.0.2.{n + 1}", "guess-guess")
+    # then: a sixth claimed address does not reset the count: the right password is held back
+    answer = attempt("192.0.2.99", PASSWORD)
+    assert answer.status_code == 200
+    assert "Too many failed attempts" in answer.text or "尝试次数过多" in answer.text
+
+
+def test_the_server_runs_uvicorn_without_its_proxy_header_handling():
+    from kefu.cli import uvicorn_options
+
+    assert uvicorn_options()["proxy_headers"] is False

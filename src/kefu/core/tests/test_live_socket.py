@@ -117,3 +117,21 @@ def test_a_flood_of_frames_closes_the_socket_with_a_policy_code(centre):
 
     closed = asyncio.run(scenario())
     assert closed["code"] == 1008
+
+
+def test_signing_out_closes_the_live_socket(centre):
+    # given: an agent with the page open
+    agent = centre["agent"]
+    client = Client()
+    client.force_login(agent)
+    cookie = f"sessionid={client.cookies['sessionid'].value}".encode()
+
+    async def scenario() -> Any:
+        socket = await _connect(cookie)
+        # when: the agent signs out in another tab
+        await database_sync_to_async(client.post)("/logout/")
+        return await socket.receive_output(timeout=5)
+
+    closed = asyncio.run(scenario())
+    # then
+    assert (closed["type"], closed["code"]) == ("websocket.close", 4401)

@@ -281,7 +281,7 @@ def test_the_sla_breach_export_neutralises_formulas_in_titles(centre):
     # when
     body = client.get("/sla/breaches.csv").content.decode("utf-8-sig")
     # then
-    assert "=HYPERLINK" in body
+    assert "'=HYPERLINK" in body
     assert ",=HYPERLINK" not in body and '"=HYPERLINK' not in body
 
 
@@ -310,6 +310,31 @@ def test_production_over_https_sends_hsts():
         check=True,
     )
     assert out.stdout.strip() == "31536000"
+
+
+def test_hsts_is_sent_over_https_when_configured(settings, centre):
+    settings.SECURE_HSTS_SECONDS = 31536000
+    client = Client()
+    assert "Strict-Transport-Security" not in client.get("/login/")
+    answer = client.get("/login/", secure=True)
+    assert answer["Strict-Transport-Security"] == "max-age=31536000"
+
+
+def test_made_up_tokens_count_against_the_address_and_spare_the_real_token(centre, settings):
+    # given
+    settings.KEFU_API_RATE_LIMIT = 3
+    agent = centre["agent"]
+    token, raw = create_api_token(actor=agent, user=agent, name="IVR", scopes=["tickets:read"])
+    # when: someone who knows the token's public prefix sends made-up secrets
+    for n in range(4):
+        forged = ApiClient(token=f"kefu_{token.prefix}_forged{n}").get(
+            "tickets", REMOTE_ADDR="203.0.113.9"
+        )
+    # then: those count against their address, which is now over the limit ...
+    assert forged.status_code == 429
+    # ... and the real integration still has its whole window
+    real = ApiClient(token=raw).get("tickets")
+    assert real.status_code == 200 and real["RateLimit-Remaining"] == "2"
 
 
 def test_every_schema_name_in_the_openapi_document_is_one_model():
