@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
 from kefu.core.permissions import require_perm
+from kefu.core.validation import parse_id
 from kefu.tickets.models import Webhook, WebhookDelivery
 from kefu.tickets.services import webhooks as hooks
 from kefu.tickets.views.common import error_text, staff
@@ -63,7 +64,7 @@ def webhook_detail(request: HttpRequest, webhook_id: int) -> HttpResponse:
                 return redirect("tickets:webhooks")
             if action == "redeliver":
                 delivery = get_object_or_404(
-                    WebhookDelivery, pk=int(request.POST.get("delivery", "0") or 0), webhook=webhook
+                    WebhookDelivery, pk=parse_id(request.POST.get("delivery")) or 0, webhook=webhook
                 )
                 hooks.redeliver(actor=user, delivery=delivery)
                 messages.success(request, _("Delivery queued again."))
