@@ -8,6 +8,7 @@ zone in use, so the local-time roll-up is exact.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
@@ -125,7 +126,7 @@ MAX_COLUMN = 11  # longest_wait_s: a maximum, not a sum
 
 def _totals(values: Iterable[Any], staffed: int | None = None) -> kpi.Totals:
     v = [int(x or 0) for x in values]
-    return kpi.Totals(*v, staffed_s=staffed)
+    return dataclasses.replace(kpi.Totals(*v), staffed_s=staffed)
 
 
 def _group(keys: np.ndarray, sums: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -140,7 +141,7 @@ def _group(keys: np.ndarray, sums: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _from_row(row: np.ndarray, staffed: int | None) -> kpi.Totals:
-    return kpi.Totals(*(int(x) for x in row), staffed_s=staffed)
+    return dataclasses.replace(kpi.Totals(*(int(x) for x in row)), staffed_s=staffed)
 
 
 def _sums(q: KpiQuery, group: str) -> list[tuple[Any, ...]]:

@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -32,7 +32,7 @@ Progress = Callable[[int], None]
 # --- imports --------------------------------------------------------------------------------------
 
 
-def _lines(handle: IO[bytes]) -> Iterable[str]:
+def _lines(handle: Iterable[bytes]) -> Iterable[str]:
     for raw in handle:
         yield raw.decode("utf-8", errors="replace")
 
@@ -168,7 +168,7 @@ def import_records(
 
 def import_file(
     fmt: str,
-    handle: IO[bytes],
+    handle: Iterable[bytes],
     *,
     name: str,
     actor: Any,

@@ -241,20 +241,20 @@ def kpi_query(params: Any) -> selectors.KpiQuery:
     today = timezone.localdate()
     errors: dict[str, list[str]] = {}
     dates: dict[str, dt.date] = {}
-    for key, default in (("from", today), ("to", today)):
+    for key in ("from", "to"):
         try:
-            dates[key] = dt.date.fromisoformat(params[key]) if params.get(key) else default
+            dates[key] = dt.date.fromisoformat(params[key]) if params.get(key) else today
         except ValueError:
             errors[key] = [_("The date must look like 2026-03-01.")]
     numbers: dict[str, int] = {}
-    for key, default, low, high in (
+    for key, fallback, low, high in (
         ("interval", 30, 15, 60),
         ("short_abandon", kpi.DEFAULT_SHORT_ABANDON_S, 0, 600),
         ("sl", kpi.DEFAULT_SERVICE_LEVEL_S, 1, 3600),
         ("ring", kpi.DEFAULT_TIMELY_RING_S, 1, 600),
     ):
         try:
-            numbers[key] = _int(params, key, default, low, high)
+            numbers[key] = _int(params, key, fallback, low, high)
         except ValidationError as exc:
             errors.update(exc.message_dict)
     if numbers.get("interval", 30) not in kpi.INTERVALS_MIN:
@@ -343,7 +343,7 @@ def import_page(request: HttpRequest) -> HttpResponse:
                     {"tz": [_("Unknown time zone “%(z)s”.") % {"z": tz_name}]}
                 ) from exc
             run = services.import_file(
-                fmt, upload.file, name=upload.name or "upload", actor=request.user, tz=tz
+                fmt, upload, name=upload.name or "upload", actor=request.user, tz=tz
             )
         except ValidationError as exc:
             messages.error(request, _errors(exc))
