@@ -15,10 +15,10 @@
   var tray = null;
 
   function hiddenIds() {
-    try { return JSON.parse(window.sessionStorage.getItem(STORE) || "[]"); } catch (e) { return []; }
+    try { return JSON.parse(window.localStorage.getItem(STORE) || "[]"); } catch (e) { return []; }
   }
   function setHidden(ids) {
-    try { window.sessionStorage.setItem(STORE, JSON.stringify(ids)); } catch (e) { /* private mode */ }
+    try { window.localStorage.setItem(STORE, JSON.stringify(ids)); } catch (e) { /* private mode */ }
   }
 
   function actionUrl(item, action) {
@@ -149,11 +149,14 @@
 
   // The server's list is the truth: offers gone from it leave the tray, and offers the agent
   // hid are forgotten once they are no longer offered (offered again later, they are new).
+  var pushes = 0;  // offers pushed or withdrawn so far
   function sync() {
+    var before = pushes;
     fetch(widget.dataset.offersUrl, { credentials: "same-origin", headers: { "Accept": "application/json" } })
       .then(function (response) { return response.ok ? response.json() : null; })
       .then(function (answer) {
         if (!answer) { return; }
+        if (pushes !== before) { sync(); return; }  // the list may predate a push: read it again
         offers = {};
         answer.offers.forEach(remember);
         var open = Object.keys(offers);
@@ -187,7 +190,7 @@
 
   document.addEventListener("kefu:push", function (event) {
     var payload = event.detail;
-    if (payload.type === "routing.offer") { remember(payload); render(); }
-    if (payload.type === "routing.withdrawn") { drop(payload.item); }
+    if (payload.type === "routing.offer") { pushes += 1; remember(payload); render(); }
+    if (payload.type === "routing.withdrawn") { pushes += 1; drop(payload.item); }
   });
 })();
