@@ -43,6 +43,10 @@ class Forecast(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def total(self) -> float:
+        return float(sum(self.values))
+
 
 class Override(models.Model):
     """A known event: scale the forecast of a channel by ``percent`` over a window."""

@@ -171,7 +171,7 @@ def adherence(ros: Roster) -> list[dict[str, Any]]:
 
 def day_figures(ros: Roster, day_index: int, *, seed: int = 1) -> dict[str, Any] | None:
     """One roster day: simulation (5 replications) beside Erlang A per interval, both with the
-    scheduled agents less shrinkage on the phone."""
+    scheduled agents less shrinkage on the phone. Service level and abandonment in percent."""
     fc = ros.forecast
     if fc is None or not 0 <= day_index < ros.days:
         return None
@@ -200,6 +200,6 @@ def day_figures(ros: Roster, day_index: int, *, seed: int = 1) -> dict[str, Any]
     return {
         "day": ros.start + dt.timedelta(days=day_index),
         "offered": int(sim.offered.sum()),
-        "simulated": {"service_level": sl, "asa": asa, "abandonment": ab},
-        "erlang": {"service_level": e_sl, "asa": e_asa, "abandonment": e_ab},
+        "simulated": {"service_level": 100 * sl, "asa": asa, "abandonment": 100 * ab},
+        "erlang": {"service_level": 100 * e_sl, "asa": e_asa, "abandonment": 100 * e_ab},
     }

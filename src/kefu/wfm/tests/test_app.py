@@ -287,3 +287,31 @@ def test_demo_has_a_forecast_and_a_published_roster(client):
     client.force_login(User.objects.get(username="planner"))
     assert client.get(f"/wfm/rosters/{ros.pk}/").status_code == 200
     assert client.get(f"/wfm/forecasts/{fc.pk}/").status_code == 200
+
+
+def test_forecast_against_actuals_and_the_simulated_day(setup, client):
+    # given work orders in the fortnight before this Monday: learn from the first week,
+    # forecast the second, which has already happened
+    monday = _history_tickets()
+    start = monday - dt.timedelta(days=7)
+    fc = services.build_forecast(actor=setup["planner"], name="上周回顾", start=start, days=7,
+                                 channel="phone", history_days=7)  # fmt: skip
+    # when
+    chart = selectors.forecast_vs_actual(fc)
+    # then the same pattern came in: no error
+    assert len(chart["actual"]) == 7 * 48
+    assert sum(chart["actual"]) == 5 * 4
+    assert chart["wape"] == 0.0
+    client.force_login(setup["planner"])
+    response = client.get(f"/api/v1/wfm/forecasts/{fc.pk}")
+    assert response.json()["wape_percent"] == 0.0
+    # and a roster day's simulation is reproducible and reported in percent
+    ros = services.create_roster(actor=setup["planner"], team=setup["team"], forecast_obj=fc,
+                                 start=start, solve_now=True, time_limit_s=3)  # fmt: skip
+    first = selectors.day_figures(ros, 0)
+    again = selectors.day_figures(ros, 0)
+    assert first == again and first["offered"] > 0
+    assert 0 <= first["simulated"]["abandonment"] <= 100
+    assert abs(first["simulated"]["service_level"] - first["erlang"]["service_level"]) < 15
+    page = client.get(f"/wfm/rosters/{ros.pk}/?day=0").content.decode()
+    assert 'data-testid="figures"' in page
