@@ -182,24 +182,38 @@ def day_figures(ros: Roster, day_index: int, *, seed: int = 1) -> dict[str, Any]
     volume = np.asarray(fc.values[offset * spd : (offset + 1) * spd], dtype=np.float64)
     cov = np.asarray(coverage(ros)["scheduled"][day_index * spd : (day_index + 1) * spd])
     on_phone = np.floor(cov * (1 - ros.shrinkage)).astype(np.int64)
+    # handle times and patience from the call log of the eight weeks before, when there is one
+    day = ros.start + dt.timedelta(days=day_index)
+    stats = history.call_stats(history.local_midnight(day - dt.timedelta(days=56)),
+                               history.local_midnight(day))  # fmt: skip
+    patience = ros.patience_seconds
+    handle_times = None
+    if stats is not None:
+        handle_times = stats.handle_times
+        patience = stats.mean_patience or patience
     sim = simulation.simulate(volume, on_phone, ros.interval_minutes,
-                              answer_within=ros.answer_seconds, mean_handle=fc.aht_seconds,
-                              mean_patience=ros.patience_seconds, seed=seed, replications=5)  # fmt: skip
+                              answer_within=ros.answer_seconds, handle_times=handle_times,
+                              mean_handle=fc.aht_seconds, mean_patience=patience, seed=seed,
+                              replications=5)  # fmt: skip
     sl, asa, ab = sim.totals()
+    aht = float(np.mean(handle_times)) if handle_times else fc.aht_seconds
     total = float(volume.sum())
     e_sl = e_asa = e_ab = 0.0
     if total > 0:
         for v, n in zip(volume, on_phone, strict=True):
             if v <= 0:
                 continue
-            f = erlang.erlang_a_figures(int(n), v / (ros.interval_minutes * 60), fc.aht_seconds,
-                                        ros.patience_seconds, ros.answer_seconds)  # fmt: skip
+            f = erlang.erlang_a_figures(int(n), v / (ros.interval_minutes * 60), aht, patience,
+                                        ros.answer_seconds)  # fmt: skip
             e_sl += v / total * f.service_level
             e_asa += v / total * f.asa
             e_ab += v / total * f.abandonment
     return {
         "day": ros.start + dt.timedelta(days=day_index),
         "offered": int(sim.offered.sum()),
+        "from_calls": stats is not None,
+        "aht": aht,
+        "patience": patience,
         "simulated": {"service_level": 100 * sl, "asa": asa, "abandonment": 100 * ab},
         "erlang": {"service_level": 100 * e_sl, "asa": e_asa, "abandonment": 100 * e_ab},
     }

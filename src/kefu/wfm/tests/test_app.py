@@ -315,3 +315,28 @@ def test_forecast_against_actuals_and_the_simulated_day(setup, client):
     assert abs(first["simulated"]["service_level"] - first["erlang"]["service_level"]) < 15
     page = client.get(f"/wfm/rosters/{ros.pk}/?day=0").content.decode()
     assert 'data-testid="figures"' in page
+
+
+def test_calls_replace_work_orders_for_the_phone_and_give_handle_times(setup):
+    from kefu.calls.models import Call
+
+    # given phone work orders every weekday and, on one day, the call log
+    monday = _history_tickets()
+    day = monday - dt.timedelta(days=7)
+    base = history.local_midnight(day) + dt.timedelta(hours=14)
+    for i, (outcome, wait, talk) in enumerate([("answered", 10, 200), ("answered", 30, 100),
+                                                ("abandoned", 60, 0)]):  # fmt: skip
+        Call.objects.create(source="test", external_id=str(i), outcome=outcome,
+                            started_at=base, offered_at=base + dt.timedelta(minutes=i),
+                            wait_s=wait, talk_s=talk, acw_s=20)  # fmt: skip
+    since, until = history.local_midnight(day), history.local_midnight(day + dt.timedelta(days=1))
+    # when
+    phone = history.arrivals(since, until, "phone")
+    everything = history.counts(day, 1, 30, "all")
+    stats = history.call_stats(since, until)
+    # then the phone that day is the three calls, not the four work orders
+    assert len(phone) == 3
+    assert everything[28] == 3 and everything[18] == 0
+    assert stats is not None
+    assert sorted(stats.handle_times) == [120.0, 220.0]
+    assert stats.mean_patience == 100.0  # (10 + 30 + 60) s waited / 1 abandoned
