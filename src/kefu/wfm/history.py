@@ -53,11 +53,8 @@ def _calls(
         return []
     from kefu.calls.models import Call
 
-    return list(
-        Call.objects.filter(offered_at__gte=since, offered_at__lt=until).values_list(
-            "offered_at", flat=True
-        )
-    )
+    rows = Call.objects.filter(offered_at__gte=since, offered_at__lt=until)
+    return [at for at in rows.values_list("offered_at", flat=True) if at is not None]
 
 
 register_source("tickets", _tickets)
