@@ -97,7 +97,7 @@ def test_a_bad_wrap_up_is_refused_and_changes_nothing(world: dict[str, Any]) -> 
         f"/calls/{call.pk}/wrapup/", {"code": "nope", "acw_s": "x"}
     )
     assert response.status_code == 422
-    assert "After-call work is a whole number of seconds." in response.content.decode()
+    assert "话后处理时长须为整数秒。" in response.content.decode()
     call.refresh_from_db()
     assert (call.wrapup, call.acw_s) == (None, 0)
     assert not Event.objects.filter(action="call_wrapped_up").exists()
@@ -145,13 +145,10 @@ def test_kpi_page_shows_help_and_refuses_bad_parameters(world: dict[str, Any]) -
     page = client.get("/calls/kpi/", {"from": "2023-11-14", "to": "2023-11-15"})
     text = page.content.decode()
     assert page.status_code == 200
-    assert "Average speed of answer" in text or "平均应答速度" in text
+    assert "平均应答速度：接通来电的排队等待总时长 ÷ 接通量。" in text
     bad = client.get("/calls/kpi/", {"from": "2023-11-15", "to": "2023-11-14"})
     assert bad.status_code == 400
-    assert (
-        "The end date is before the start date." in bad.content.decode()
-        or "结束日期" in bad.content.decode()
-    )
+    assert "结束日期早于开始日期。" in bad.content.decode()
 
 
 def test_import_page_for_administrators_only(world: dict[str, Any]) -> None:
@@ -229,7 +226,7 @@ def test_webhook_refuses_bad_signatures_and_bad_payloads(world: dict[str, Any]) 
     client = Client()
     wrong = _signed(client, "pbx", "not-the-secret", {"event": "ring", "call_id": "x"})
     assert wrong.status_code == 401
-    assert json.loads(wrong.content) == {"detail": "Bad or missing signature."}
+    assert json.loads(wrong.content) == {"detail": "签名错误或缺失。"}
     unknown = _signed(client, "nope", pbx.secret, {"event": "ring", "call_id": "x"})
     assert unknown.status_code == 401
     bad = _signed(client, "pbx", pbx.secret, {"event": "explode", "call_id": "", "at": "yesterday"})
@@ -238,7 +235,9 @@ def test_webhook_refuses_bad_signatures_and_bad_payloads(world: dict[str, Any]) 
     assert set(fields) == {"event", "call_id", "at"}
     early = _signed(client, "pbx", pbx.secret, {"event": "hangup", "call_id": "never-rang"})
     assert early.status_code == 422
-    assert "send ring first" in json.loads(early.content)["detail"]
+    assert (
+        json.loads(early.content)["detail"] == "没有振铃中的来电“never-rang”；请先发送 ring 事件。"
+    )
     assert not Call.objects.filter(source="cti:pbx").exists()
     not_json = client.post(
         "/calls/cti/pbx/", b"{", content_type="application/json",
@@ -276,7 +275,7 @@ def test_api_one_call_wrapup_and_link(world: dict[str, Any]) -> None:
     assert api.get(f"calls/{call.pk}").json()["outcome"] == "abandoned"
     bad = api.post(f"calls/{call.pk}/wrapup", {"code": "nope"})
     assert bad.status_code == 422
-    assert bad.json()["error"]["fields"] == {"code": ["Unknown wrap-up code “nope”."]}
+    assert bad.json()["error"]["fields"] == {"code": ["未知的话后小结代码“nope”。"]}
     ok = api.post(f"calls/{call.pk}/wrapup", {"code": "billing", "acw_s": 20})
     assert (ok.status_code, ok.json()["wrapup"], ok.json()["acw_s"]) == (200, "billing", 20)
     linked = api.post(f"calls/{call.pk}/link", {"customer": world["customer"].pk})
@@ -301,4 +300,4 @@ def test_api_kpis(world: dict[str, Any]) -> None:
     assert total["sl_answered"] == 1.0 and total["sl_offered"] == 0.5
     bad = api.get("calls/kpi", {"interval": "45"})
     assert bad.status_code == 422
-    assert bad.json()["error"]["fields"] == {"interval": ["The interval is 15, 30 or 60 minutes."]}
+    assert bad.json()["error"]["fields"] == {"interval": ["时段为 15、30 或 60 分钟。"]}
