@@ -88,7 +88,7 @@ class DocRow:
         )  # fmt: skip
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Candidate:
     id: int
     kind: str

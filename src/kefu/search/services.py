@@ -31,7 +31,7 @@ from kefu.search.registry import SOURCES, source
 
 logger = logging.getLogger(__name__)
 
-WINDOW = 500  # best candidates asked of each of the word and the gram index per search
+WINDOW = 200  # best candidates asked of each of the word and the gram index per search
 RECENCY_BOOST = 0.5  # a brand-new record scores up to 1.5× an old one of equal relevance
 RECENCY_HALF_LIFE_DAYS = 90.0
 # The fused score: each index's BM25 as a share of the best candidate's, weighted.
