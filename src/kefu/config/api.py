@@ -42,6 +42,7 @@ def _mount() -> None:
     from kefu.kb.api import router as kb
     from kefu.routing.api import router as routing
     from kefu.search.api import router as search
+    from kefu.surveys.api import router as surveys
     from kefu.sla.api import router as sla
     from kefu.tickets.api import router as tickets
     from kefu.wfm.api import router as wfm
@@ -58,6 +59,7 @@ def _mount() -> None:
     api.add_router("", calls)
     api.add_router("", wfm)
     api.add_router("", email)
+    api.add_router("", surveys)
 
 
 _mount()

@@ -154,6 +154,7 @@ INSTALLED_APPS = [
     "kefu.wfm",
     "kefu.email",
     "kefu.calls",
+    "kefu.surveys",
 ]
 
 MIDDLEWARE = [

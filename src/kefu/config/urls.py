@@ -17,6 +17,7 @@ urlpatterns = [
     path("calls/", include("kefu.calls.urls")),
     path("search/", include("kefu.search.urls")),
     path("email/", include("kefu.email.urls")),
+    path("surveys/", include("kefu.surveys.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     re_path(r"^api/(?P<rest>.*)$", api_not_found),

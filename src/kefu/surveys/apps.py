@@ -1,0 +1,13 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class SurveysConfig(AppConfig):
+    name = "kefu.surveys"
+    label = "surveys"
+    verbose_name = _("Satisfaction surveys and follow-up calls")
+
+    def ready(self) -> None:
+        from kefu.surveys import setup
+
+        setup.register()
