@@ -6,11 +6,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Literal
 
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Status
 from pydantic import EmailStr, Field
 
+from kefu.accounts.models import User
 from kefu.core.api_base import ErrorOut, Input, Out
 from kefu.core.permissions import require_perm
 from kefu.core.validation import BodyId, PathId
@@ -19,6 +21,15 @@ from kefu.email.access import access_inbound, access_mailbox, access_outbound, v
 from kefu.email.models import InboundEmail, Mailbox, OutboundEmail
 
 router = Router(tags=["e-mail"])
+
+
+def _user(request: HttpRequest) -> User:
+    """The signed-in user (the decorators and the API's auth refuse anonymous requests)."""
+    user = request.user
+    if not isinstance(user, User):
+        raise PermissionDenied
+    return user
+
 
 SecurityName = Literal["ssl", "starttls", "none"]
 
@@ -122,7 +133,7 @@ def list_mailboxes(request: HttpRequest) -> list[dict[str, Any]]:
 @router.post("/email/mailboxes", response={201: MailboxOut}, summary="Add a mailbox")
 def create_mailbox(request: HttpRequest, payload: MailboxIn) -> Status[Any]:
     require_perm(request.user, "email.manage")
-    mailbox = services.create_mailbox(actor=request.user, data=payload.model_dump())
+    mailbox = services.create_mailbox(actor=_user(request), data=payload.model_dump())
     return Status(201, _mailbox(mailbox))
 
 
@@ -137,7 +148,7 @@ def update_mailbox(
 ) -> dict[str, Any]:
     mailbox = access_mailbox(request.user, mailbox_id)
     data = payload.model_dump(exclude_unset=True)
-    mailbox = services.update_mailbox(actor=request.user, mailbox=mailbox, data=data)
+    mailbox = services.update_mailbox(actor=_user(request), mailbox=mailbox, data=data)
     return _mailbox(mailbox)
 
 
@@ -154,7 +165,7 @@ class CheckOut(Out):
 )
 def test_mailbox(request: HttpRequest, mailbox_id: PathId) -> list[dict[str, Any]]:
     mailbox = access_mailbox(request.user, mailbox_id)
-    return [c.__dict__ for c in services.test_mailbox(actor=request.user, mailbox=mailbox)]
+    return [c.__dict__ for c in services.test_mailbox(actor=_user(request), mailbox=mailbox)]
 
 
 class FetchOut(Out):
@@ -268,7 +279,7 @@ def get_message(request: HttpRequest, inbound_id: PathId) -> dict[str, Any]:
 def reprocess_message(request: HttpRequest, inbound_id: PathId) -> dict[str, Any]:
     require_perm(request.user, "email.manage")
     inbound = access_inbound(request.user, inbound_id)
-    done = services.reprocess(actor=request.user, inbound=inbound)
+    done = services.reprocess(actor=_user(request), inbound=inbound)
     return _inbound(access_inbound(request.user, done.pk), detail=True)
 
 

@@ -12,4 +12,5 @@ def retry_delay(attempt: int) -> int:
     """Seconds to wait after failed try number ``attempt`` (1-based)."""
     if attempt < 1:
         raise ValueError("attempts are counted from 1")
-    return min(FIRST_DELAY * 2 ** (attempt - 1), LONGEST_DELAY)
+    delay: int = FIRST_DELAY * 2 ** (attempt - 1)
+    return min(delay, LONGEST_DELAY)

@@ -13,6 +13,7 @@ import hashlib
 import html as html_lib
 import mimetypes
 import re
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from email.header import decode_header
 from email.message import Message
@@ -415,7 +416,7 @@ _BOUNCE_SUBJECT = re.compile(
 _BOUNCE_SENDERS = ("mailer-daemon", "postmaster")
 
 
-def classify(parsed: ParsedMail, own_addresses: set[str]) -> tuple[str, str]:
+def classify(parsed: ParsedMail, own_addresses: AbstractSet[str]) -> tuple[str, str]:
     """("normal" | "auto_reply" | "bounce" | "loop", the signal that decided)."""
     h = parsed.headers
     sender_local = parsed.from_address.split("@", 1)[0].lower()

@@ -5,6 +5,7 @@ message or open a work order → attachments. Each message is one transaction.""
 from __future__ import annotations
 
 import datetime as dt
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,6 +31,21 @@ LOOP_WINDOW = dt.timedelta(minutes=10)
 LOOP_LIMIT = 20
 """More messages than this from one address within the window is a mail loop."""
 MAX_TEXT = 20000
+FILED_FIELDS = [
+    "kind",
+    "kind_reason",
+    "text",
+    "visible_text",
+    "folded_text",
+    "processed_at",
+    "quarantine_reason",
+    "ticket",
+    "ticket_message",
+    "created_ticket",
+    "state",
+    "html_safe",
+    "attachments",
+]
 
 
 @dataclass(frozen=True)
@@ -49,9 +65,9 @@ def ingest(mailbox: Mailbox, raw: bytes, *, uid: str = "") -> Ingested:
                 return Ingested(known.inbound, True)
         result = _ingest(mailbox, raw)
         if uid:
-            FetchedUid.objects.get_or_create(
-                mailbox=mailbox, uid=uid, defaults={"inbound": result.inbound}
-            )
+            # Not there a moment ago; a concurrent fetch of the same UID fails here and rolls
+            # back whole, and the next fetch finds the message by its key.
+            FetchedUid.objects.create(mailbox=mailbox, uid=uid, inbound=result.inbound)
         return result
 
 
@@ -137,8 +153,23 @@ def _file(inbound: InboundEmail, parsed: parsing.ParsedMail, mailbox: Mailbox) -
         events.record("email_quarantined", inbound, actor=None, data={"reason": reason})
 
 
-def own_addresses() -> set[str]:
-    return {a.lower() for a in Mailbox.objects.values_list("address", flat=True)}
+_OWN: dict[str, Any] = {"at": 0.0, "addresses": frozenset()}
+OWN_TTL = 30.0
+
+
+def own_addresses() -> frozenset[str]:
+    """Our mailboxes' addresses (mail from them is a loop), read at most every 30 seconds."""
+    now = time.monotonic()
+    if now - _OWN["at"] > OWN_TTL:
+        _OWN["addresses"] = frozenset(
+            a.lower() for a in Mailbox.objects.values_list("address", flat=True)
+        )
+        _OWN["at"] = now
+    return _OWN["addresses"]  # type: ignore[no-any-return]
+
+
+def forget_addresses() -> None:
+    _OWN["at"] = 0.0
 
 
 def _route(inbound: InboundEmail, parsed: parsing.ParsedMail, mailbox: Mailbox) -> None:
@@ -171,7 +202,7 @@ def _route(inbound: InboundEmail, parsed: parsing.ParsedMail, mailbox: Mailbox) 
         inbound.attachments = [
             {"filename": p.filename, "size": len(p.data), "refused": ""} for p in parsed.attachments
         ]
-        inbound.save()
+        inbound.save(update_fields=FILED_FIELDS)
         events.record(
             "email_ignored",
             inbound,
@@ -196,7 +227,7 @@ def _route(inbound: InboundEmail, parsed: parsing.ParsedMail, mailbox: Mailbox) 
             author_name=author,
         )
         inbound.ticket_message = message
-        stored = list(Attachment.objects.filter(message=message).order_by("id"))
+        stored = list(Attachment.objects.filter(message=message).order_by("id")) if uploads else []
     else:
         title = parsing.clean_subject(parsed.subject) or _("(no subject)")
         ticket = tickets.create_ticket(
@@ -212,7 +243,7 @@ def _route(inbound: InboundEmail, parsed: parsing.ParsedMail, mailbox: Mailbox) 
             attachments=[u for u, _entry in uploads],
         )
         inbound.created_ticket = True
-        stored = list(Attachment.objects.filter(ticket=ticket).order_by("id"))
+        stored = list(Attachment.objects.filter(ticket=ticket).order_by("id")) if uploads else []
     cid_urls: dict[str, str] = {}
     for (_upload, entry), attachment in zip(uploads, stored, strict=False):
         entry["attachment"] = attachment.pk
@@ -222,7 +253,7 @@ def _route(inbound: InboundEmail, parsed: parsing.ParsedMail, mailbox: Mailbox) 
     inbound.ticket = ticket
     inbound.state = InboundEmail.State.PROCESSED
     inbound.html_safe = parsing.sanitize_html(parsed.html, cid_urls)
-    inbound.save()
+    inbound.save(update_fields=FILED_FIELDS)
     events.record(
         "email_received",
         inbound,

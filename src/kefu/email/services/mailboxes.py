@@ -194,6 +194,9 @@ def create_mailbox(*, actor: User, data: Mapping[str, Any]) -> Mailbox:
     events.record(
         "mailbox_created", mailbox, actor=actor, changes=events.diff({}, _snapshot(mailbox))
     )
+    from kefu.email.services.inbound import forget_addresses
+
+    transaction.on_commit(forget_addresses)
     return mailbox
 
 
@@ -217,6 +220,9 @@ def update_mailbox(*, actor: User, mailbox: Mailbox, data: Mapping[str, Any]) ->
     for name in password_changed:
         changes[name] = ["•••", "•••"]
     events.record("mailbox_changed", mailbox, actor=actor, changes=changes)
+    from kefu.email.services.inbound import forget_addresses
+
+    transaction.on_commit(forget_addresses)
     return mailbox
 
 

@@ -154,10 +154,8 @@ def mailbox_for(ticket: Ticket) -> Mailbox | None:
     if first is not None and first.mailbox is not None:
         return first.mailbox
     active = Mailbox.objects.filter(is_active=True)
-    return (
-        active.filter(team_id=ticket.team_id).order_by("id").first()
-        or active.order_by("id").first()
-    )
+    own = active.filter(team_id=ticket.team_id).order_by("id").first() if ticket.team_id else None
+    return own or active.order_by("id").first()
 
 
 def recipient_for(ticket: Ticket) -> str:
@@ -279,6 +277,8 @@ def on_ticket_event(ticket: Ticket, event: Event) -> None:
     if event.action != "ticket_replied" or ticket.channel != Channel.EMAIL:
         return
     message_id = (event.data or {}).get("message")
+    if not isinstance(message_id, int):
+        return
     message = Message.objects.filter(pk=message_id, ticket=ticket).first()
     if message is None:
         return
@@ -337,7 +337,7 @@ def send_outbound(outbound_id: int) -> str:
     now = timezone.now()
     with transaction.atomic():
         outbound = (
-            OutboundEmail.objects.select_for_update()
+            OutboundEmail.objects.select_for_update(of=("self",))
             .select_related("mailbox", "ticket")
             .filter(pk=outbound_id)
             .first()

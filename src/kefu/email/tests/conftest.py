@@ -42,6 +42,13 @@ def _after_commit_at_once(monkeypatch: Any) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _fresh_addresses() -> None:
+    from kefu.email.services.inbound import forget_addresses
+
+    forget_addresses()
+
+
+@pytest.fixture(autouse=True)
 def _english() -> Iterator[None]:
     from django.utils import translation
 

@@ -204,7 +204,16 @@ def test_watcher_takes_mail_as_it_arrives(dovecot: Any, mailbox_factory: Any) ->
     account = dovecot.add_user()
     mailbox = mailbox_factory(dovecot=dovecot, user=account, send_acknowledgement=False)
     stop = threading.Event()
-    watcher = threading.Thread(target=watch_mailbox, args=(mailbox, stop), daemon=True)
+
+    def watch() -> None:
+        from django.db import connection
+
+        try:
+            watch_mailbox(mailbox, stop)
+        finally:
+            connection.close()
+
+    watcher = threading.Thread(target=watch, daemon=True)
     watcher.start()
     try:
         time.sleep(1)
