@@ -9,7 +9,7 @@ from typing import Any, Literal
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from ninja import Router
+from ninja import Router, Status
 from pydantic import Field
 
 from kefu.accounts.models import Team, User
@@ -116,9 +116,9 @@ def _forecast_out(fc: Any) -> dict[str, Any]:
 
 
 @router.post("/wfm/forecasts", response={201: ForecastOut}, summary="Make a forecast")
-def create_forecast(request: HttpRequest, payload: ForecastIn) -> tuple[int, dict[str, Any]]:
+def create_forecast(request: HttpRequest, payload: ForecastIn) -> Status[dict[str, Any]]:
     fc = services.build_forecast(actor=_user(request), **payload.model_dump())
-    return 201, _forecast_out(fc)
+    return Status(201, _forecast_out(fc))
 
 
 @router.get("/wfm/forecasts/{forecast_id}", response=ForecastOut, summary="A forecast")
@@ -144,16 +144,19 @@ class OverrideOut(Out):
 
 
 @router.post("/wfm/overrides", response={201: OverrideOut}, summary="Add a known event")
-def create_override(request: HttpRequest, payload: OverrideIn) -> tuple[int, dict[str, Any]]:
+def create_override(request: HttpRequest, payload: OverrideIn) -> Status[dict[str, Any]]:
     ov = services.add_override(actor=_user(request), **payload.model_dump())
-    return 201, {
-        "id": ov.pk,
-        "channel": ov.channel,
-        "starts_at": ov.starts_at,
-        "ends_at": ov.ends_at,
-        "percent": ov.percent,
-        "reason": ov.reason,
-    }
+    return Status(
+        201,
+        {
+            "id": ov.pk,
+            "channel": ov.channel,
+            "starts_at": ov.starts_at,
+            "ends_at": ov.ends_at,
+            "percent": ov.percent,
+            "reason": ov.reason,
+        },
+    )
 
 
 class RosterIn(Input):
@@ -211,14 +214,14 @@ def _roster_out(ros: Roster) -> dict[str, Any]:
 
 
 @router.post("/wfm/rosters", response={201: RosterOut}, summary="Create a roster (solved later)")
-def create_roster(request: HttpRequest, payload: RosterIn) -> tuple[int, dict[str, Any]]:
+def create_roster(request: HttpRequest, payload: RosterIn) -> Status[dict[str, Any]]:
     user = _user(request)
     require_perm(user, "wfm.plan")
     data = payload.model_dump()
     team = get_object_or_404(Team, pk=data.pop("team"))
     fc = access_forecast(user, data.pop("forecast"))
     ros = services.create_roster(actor=user, team=team, forecast_obj=fc, **data)
-    return 201, _roster_out(ros)
+    return Status(201, _roster_out(ros))
 
 
 @router.get("/wfm/rosters/{roster_id}", response=RosterOut, summary="A roster and its coverage")

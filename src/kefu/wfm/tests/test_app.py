@@ -340,3 +340,52 @@ def test_calls_replace_work_orders_for_the_phone_and_give_handle_times(setup):
     assert stats is not None
     assert sorted(stats.handle_times) == [120.0, 220.0]
     assert stats.mean_patience == 100.0  # (10 + 30 + 60) s waited / 1 abandoned
+
+
+def test_roster_api_and_who_may_change_it(setup, client):
+    fc = _forecast(setup)
+    client.force_login(setup["planner"])
+    body = {"team": setup["team"].pk, "forecast": fc.pk, "start": fc.start.isoformat(), "weeks": 1}
+    response = client.post("/api/v1/wfm/rosters", body, content_type="application/json")
+    assert response.status_code == 201
+    ros = Roster.objects.get(pk=response.json()["id"])
+    # solved after commit (here at once): every shift of the first rotation agent is there
+    assert ros.solver_status in ("optimal", "feasible")
+    data = client.get(f"/api/v1/wfm/rosters/{ros.pk}").json()
+    first = [s["code"] for s in data["shifts"] if s["agent"] == setup["agents"][0].pk]
+    assert first == ["N", "N", "D", "D", "E", "E"]
+    assert len(data["required"]) == len(data["scheduled"]) == 7 * 48
+    # a supervisor may look but not change
+    supervisor = make_user(Role.SUPERVISOR, username="sup-t")
+    client.force_login(supervisor)
+    assert client.get(f"/wfm/rosters/{ros.pk}/").status_code == 200
+    cell = {"agent": setup["agents"][0].pk, "day": ros.start.isoformat(), "code": "D"}
+    assert client.post(f"/wfm/rosters/{ros.pk}/cell/", cell).status_code == 403
+    response = client.put(f"/api/v1/wfm/rosters/{ros.pk}/shifts", cell,
+                          content_type="application/json")  # fmt: skip
+    assert response.status_code == 403
+    assert Shift.objects.get(roster=ros, agent=setup["agents"][0], day=ros.start).code == "N"
+    assert not Event.objects.filter(action="wfm_shift_changed").exists()
+    # an unknown roster is a 404
+    client.force_login(setup["planner"])
+    assert client.get("/api/v1/wfm/rosters/999999").status_code == 404
+
+
+def test_forecast_and_override_api_create(setup, client):
+    monday = _history_tickets()
+    client.force_login(setup["planner"])
+    nine = history.local_midnight(monday) + dt.timedelta(hours=9)
+    body = {"channel": "phone", "starts_at": nine.isoformat(),
+            "ends_at": (nine + dt.timedelta(hours=1)).isoformat(), "percent": 25,
+            "reason": "气象预警"}  # fmt: skip
+    response = client.post("/api/v1/wfm/overrides", body, content_type="application/json")
+    assert response.status_code == 201 and response.json()["percent"] == 25
+    body = {"name": "API 预测", "start": monday.isoformat(), "days": 7, "channel": "phone",
+            "history_days": 14}  # fmt: skip
+    response = client.post("/api/v1/wfm/forecasts", body, content_type="application/json")
+    assert response.status_code == 201
+    data = response.json()
+    assert len(data["values"]) == 7 * 48
+    # Monday 09:00–09:30 and 09:30–10:00: 2 calls each, +25 %
+    assert data["values"][18:20] == [pytest.approx(2.5, abs=0.01)] * 2
+    assert data["values"][20] == 0.0
