@@ -155,6 +155,7 @@ INSTALLED_APPS = [
     "kefu.email",
     "kefu.calls",
     "kefu.surveys",
+    "kefu.qa",
 ]
 
 MIDDLEWARE = [

@@ -18,6 +18,7 @@ urlpatterns = [
     path("search/", include("kefu.search.urls")),
     path("email/", include("kefu.email.urls")),
     path("surveys/", include("kefu.surveys.urls")),
+    path("qa/", include("kefu.qa.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     re_path(r"^api/(?P<rest>.*)$", api_not_found),
