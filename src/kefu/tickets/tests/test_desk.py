@@ -140,3 +140,23 @@ def test_intake_for_a_queued_call_fills_the_caller_and_the_account_field(client,
     assert 'name="contact_phone" value="13700137000"' in page
     assert 'name="place" value="沙市区"' in page
     assert 'name="cf_account" value="0716000123"' in page
+
+
+def test_the_caller_card_within_its_query_budget(client, centre):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from kefu.customers.models import Tag
+
+    caller = make_customer("王芳", phone="13700137000", account="0716000123")
+    caller.tags.add(*(Tag.objects.create(name=f"标签{n}") for n in range(3)))
+    for n in range(8):
+        make_ticket(actor=centre["agent"], title=f"工单{n}", customer=caller.pk)
+    client.force_login(centre["agent"])
+    url = reverse("tickets:intake_customer", args=[caller.pk])
+    client.get(url)  # the session's first request
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    assert response.status_code == 200
+    assert "未办结工单 8 件" in response.content.decode()
+    assert len(queries) <= 14, [q["sql"][:100] for q in queries]  # whatever the history size
