@@ -46,6 +46,7 @@ def _mount() -> None:
     from kefu.sla.api import router as sla
     from kefu.tickets.api import router as tickets
     from kefu.wfm.api import router as wfm
+    from kefu.qa.api import router as qa
 
     api.add_router("", accounts)
     api.add_router("", customers)
@@ -60,6 +61,7 @@ def _mount() -> None:
     api.add_router("", wfm)
     api.add_router("", email)
     api.add_router("", surveys)
+    api.add_router("", qa)
 
 
 _mount()

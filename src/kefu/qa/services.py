@@ -270,8 +270,11 @@ def _parse_answers(
 def _rescore(review: Review) -> None:
     values = {a.criterion.code: a.value for a in review.answers.select_related("criterion")}
     result = scoring.score(specs(review.version), values)
-    review.score = None if result.percent is None else Decimal(str(result.percent))
-    review.raw_score = None if result.raw_percent is None else Decimal(str(result.raw_percent))
+    cents = Decimal("0.01")
+    review.score = None if result.percent is None else Decimal(str(result.percent)).quantize(cents)
+    review.raw_score = (
+        None if result.raw_percent is None else Decimal(str(result.raw_percent)).quantize(cents)
+    )
     review.failed_critical = bool(result.failed_critical)
 
 

@@ -1,0 +1,142 @@
+"""The API and the screens: every role sees what it may, bad input is a 4xx that changes
+nothing, lists keep a fixed number of queries."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from kefu.qa import services
+from kefu.qa.models import Dispute, Review
+from kefu.testing.factories import ApiClient
+
+
+def _review(c: dict[str, Any], *, submit: bool = True) -> Review:
+    review = services.start_review(c["qa"], "ticket", c["ticket"].pk, c["version"])
+    return services.save_review(review, {}, actor=c["qa"], submit=submit) if submit else review
+
+
+def test_inspector_scores_through_the_api(qa_centre: dict[str, Any]) -> None:
+    # given
+    review = _review(qa_centre, submit=False)
+    accuracy = review.answers.get(criterion__code="accuracy").criterion_id
+    api = ApiClient(qa_centre["qa"])
+    # when
+    bad = api.post(
+        f"qa/reviews/{review.pk}/score",
+        {"answers": [{"criterion": accuracy, "value": 7}], "submit": True},
+    )
+    unchanged = Review.objects.get(pk=review.pk).state
+    good = api.post(
+        f"qa/reviews/{review.pk}/score",
+        {"answers": [{"criterion": accuracy, "value": 5}], "submit": True},
+    )
+    # then
+    assert bad.status_code == 422
+    assert bad.json()["error"]["fields"]["answers"][0].endswith(
+        "9 is outside 0–5.".replace("9", "7")
+    )
+    assert unchanged == Review.State.DRAFT
+    assert good.status_code == 200
+    body = good.json()
+    assert (body["state"], body["score"], body["failed_critical"]) == ("submitted", "0.00", True)
+    assert [a["code"] for a in body["answers"]][:3] == ["greeting", "closing", "forbidden"]
+
+
+def test_agent_sees_only_own_scored_reviews_and_disputes_once(qa_centre: dict[str, Any]) -> None:
+    # given
+    draft = _review(qa_centre, submit=False)
+    scored = _review(qa_centre)
+    agent, other = ApiClient(qa_centre["agent"]), ApiClient(qa_centre["other"])
+    # then
+    assert [r["id"] for r in agent.get("qa/reviews").json()["items"]] == [scored.pk]
+    assert agent.get(f"qa/reviews/{draft.pk}").status_code == 404
+    assert other.get(f"qa/reviews/{scored.pk}").status_code == 404
+    assert other.post(f"qa/reviews/{scored.pk}/dispute", {"reason": "x"}).status_code == 404
+    assert agent.post(f"qa/reviews/{scored.pk}/score", {"submit": True}).status_code == 403
+    # when
+    first = agent.post(f"qa/reviews/{scored.pk}/dispute", {"reason": "转写不完整"})
+    second = agent.post(f"qa/reviews/{scored.pk}/dispute", {"reason": "再来"})
+    # then
+    assert first.status_code == 200 and first.json()["state"] == "disputed"
+    assert second.status_code == 422
+    assert Dispute.objects.filter(review=scored).count() == 1
+    assert (
+        ApiClient(qa_centre["qa"])
+        .post(f"qa/reviews/{scored.pk}/decision", {"decision": "upheld", "note": "x"})
+        .status_code
+        == 403
+    )
+    decided = ApiClient(qa_centre["supervisor"]).post(
+        f"qa/reviews/{scored.pk}/decision", {"decision": "upheld", "note": "维持"}
+    )
+    assert decided.status_code == 200 and decided.json()["state"] == "final"
+
+
+def test_review_list_has_a_fixed_query_budget(qa_centre: dict[str, Any]) -> None:
+    for _ in range(3):
+        _review(qa_centre)
+    api = ApiClient(qa_centre["supervisor"])
+    api.get("qa/reviews")
+    with CaptureQueriesContext(connection) as few:
+        assert api.get("qa/reviews").status_code == 200
+    for _ in range(5):
+        _review(qa_centre)
+    with CaptureQueriesContext(connection) as many:
+        assert len(api.get("qa/reviews").json()["items"]) == 8
+    assert len(many.captured_queries) == len(few.captured_queries)
+
+
+def test_bad_ids_and_unknown_fields_are_refused(qa_centre: dict[str, Any]) -> None:
+    api = ApiClient(qa_centre["qa"])
+    assert api.get("qa/reviews/99999999999999999999").status_code == 422
+    assert api.post("qa/plans/1/runs", {"seed": 1, "colour": "red"}).status_code == 422
+    assert api.get("qa/reviews", {"state": "open"}).status_code == 422
+    external = api.post("qa/external-reviews", {"scorecard": qa_centre["card"].pk, "agent": qa_centre["agent"].pk,
+                        "kind": "mystery", "evaluator": "神秘客户", "score": "101", "occurred_at": "2026-05-01T10:00:00+08:00"})  # fmt: skip
+    assert external.status_code == 422
+    assert not Review.objects.exists()
+
+
+def test_screens_show_the_interaction_beside_the_scorecard(qa_centre: dict[str, Any]) -> None:
+    # given
+    review = _review(qa_centre, submit=False)
+    client = Client()
+    client.force_login(qa_centre["qa"])
+    # when
+    page = client.get(f"/qa/reviews/{review.pk}/").content.decode()
+    # then
+    assert 'data-testid="transcript"' in page
+    assert "这是规定" in page and "很高兴为您服务" in page
+    assert 'name="c' in page and 'value="submit"' in page
+    # the agent cannot open a draft, and the home page shows only their results
+    agent = Client()
+    agent.force_login(qa_centre["agent"])
+    assert agent.get(f"/qa/reviews/{review.pk}/").status_code == 404
+    assert 'data-testid="qa-results"' in agent.get("/qa/").content.decode()
+    # posting a score through the form
+    accuracy = review.answers.get(criterion__code="accuracy").criterion_id
+    response = client.post(
+        f"/qa/reviews/{review.pk}/",
+        {"action": "submit", f"c{accuracy}": "4", "comment": "<b>ok</b>"},
+    )
+    assert response.status_code == 302
+    review.refresh_from_db()
+    assert review.state == Review.State.SUBMITTED
+    assert "&lt;b&gt;ok&lt;/b&gt;" in client.get(f"/qa/reviews/{review.pk}/").content.decode()
+
+
+def test_reports_page_and_csv_export(qa_centre: dict[str, Any]) -> None:
+    _review(qa_centre)
+    client = Client()
+    client.force_login(qa_centre["supervisor"])
+    assert 'data-testid="report-agents"' in client.get("/qa/reports/").content.decode()
+    csv = client.get("/qa/reports/", {"format": "csv"}).content.decode("utf-8-sig").splitlines()
+    assert len(csv) == 1 + 1 + 1 + 1 + 7  # header, agent, team, week, the seven answered criteria
+    assert csv[1].endswith(f",{qa_centre['agent'].display_label},1,0.0,1")
+    agent = Client()
+    agent.force_login(qa_centre["agent"])
+    assert agent.get("/qa/reports/").status_code == 403
