@@ -223,3 +223,37 @@ def test_admin_screens(centre: Any, mailbox_factory: Any) -> None:
     )
     assert saved.status_code == 302
     assert client.get("/email/templates/reply/xx/").status_code == 404
+
+
+def test_customer_history_lists_their_mail_for_those_who_may_see_it(
+    centre: Any, mailbox_factory: Any
+) -> None:
+    from kefu.email.views import customer_history
+
+    mailbox = mailbox_factory(send_acknowledgement=False)
+    inbound = services.ingest(mailbox, corpus("big5_traditional.eml")).inbound
+    customer = inbound.ticket.customer
+    [item] = customer_history(customer, centre["agent"])
+    assert (item.kind, item.title, item.detail, item.url) == (
+        "email",
+        "查詢帳單",
+        "chan.taiman@netvigator.com",
+        f"/email/messages/{inbound.pk}/",
+    )
+    assert customer_history(customer, centre["outsider"]) == []
+
+
+def test_ticket_panel_shows_mail_both_ways(
+    centre: Any, mailbox_factory: Any, smtp_tls: Any
+) -> None:
+    from kefu.tickets import services as tickets
+
+    mailbox = mailbox_factory(smtp=smtp_tls)
+    inbound = services.ingest(mailbox, corpus("foxmail_gb2312.eml")).inbound
+    tickets.add_reply(actor=centre["agent"], ticket=inbound.ticket, body="已派人检修。")
+    client = Client()
+    client.force_login(centre["agent"])
+    page = client.get(f"/tickets/{inbound.ticket.number}/").content.decode()
+    panel = page[page.index('data-testid="email-panel"') :]
+    assert f'href="/email/messages/{inbound.pk}/"' in panel
+    assert panel.count('data-testid="email-panel-out-state">已发送<') == 2  # receipt and reply
