@@ -94,9 +94,12 @@ def applies(q: Question, answers: Mapping[str, Any]) -> bool:
     return answers.get(cond["key"]) in cond["values"]
 
 
-def clean_answers(questions: Sequence[Question], raw: Mapping[str, Any]) -> dict[str, Any]:
+def clean_answers(
+    questions: Sequence[Question], raw: Mapping[str, Any], *, partial: bool = False
+) -> dict[str, Any]:
     """The answers as stored (numbers as ints, text trimmed), or ``ValidationError`` naming
-    each question that is wrong. Answers to questions that do not apply are dropped."""
+    each question that is wrong. Answers to questions that do not apply are dropped;
+    ``partial`` accepts unanswered questions (the IVR asks only the scale questions)."""
     errors: dict[str, list[str]] = {}
     clean: dict[str, Any] = {}
     known = {q["key"] for q in questions}
@@ -109,7 +112,7 @@ def clean_answers(questions: Sequence[Question], raw: Mapping[str, Any]) -> dict
             continue
         value = raw.get(key)
         if value is None or (isinstance(value, str) and not value.strip()):
-            if q.get("required", kind != "text"):
+            if q.get("required", kind != "text") and not partial:
                 errors[key] = [_("Please answer this question.")]
             continue
         if kind in RANGES:

@@ -90,6 +90,10 @@ def report(filters: Filters, by: str = "") -> tuple[Figures, list[tuple[Any, Fig
             tallies[k] = Tally(**row)
         for row in _grouped(invitations, by, "sent_at").annotate(n=Count("id")).order_by(key):
             tallies.setdefault(row[key], Tally()).sent = row["n"]
+        scores = _grouped(responses.exclude(csat_scale=""), by, "answered_at")
+        for row in scores.values(key, "csat_scale", "csat_score").annotate(n=Count("id")):
+            bucket = tallies[row[key]].distribution.setdefault(row["csat_scale"], {})
+            bucket[row["csat_score"]] = row["n"]
         rows = [(k, figures(t)) for k, t in sorted(tallies.items(), key=lambda kv: str(kv[0]))]
     return figures(total), rows
 

@@ -277,7 +277,7 @@ def submit_answer(
     if reason:
         raise ValidationError({"survey": [reason]})
     questions = invitation.version.questions
-    answers = q.clean_answers(questions, raw)
+    answers = q.clean_answers(questions, raw, partial=via == Delivery.IVR)
     scale, score, nps, dissatisfied, comment = q.derive(questions, answers)
     now = answered_at or timezone.now()
     response = Response.objects.create(
