@@ -32,7 +32,7 @@ DATABASE = "kefu_bench_calls"
 MONTH = dt.datetime(2025, 2, 1, tzinfo=dt.UTC)
 DAYS = 28
 QUEUES = ("support", "billing", "outage", "vip")
-AGENTS = [f"SIP/{8000 + i}" for i in range(120)]
+AGENTS: list[str] = []  # enough for the volume: about 100 calls per agent-day
 
 
 def _agent_lines(rng: random.Random, start: int) -> list[tuple[int, str]]:
@@ -60,7 +60,9 @@ def _call_lines(rng: random.Random, start: int, calls: int) -> Iterator[tuple[in
         agent = AGENTS[i % len(AGENTS)]
         r = rng.random()
         if r < 0.2:
-            lines.append(f"{t + 1}|{callid}|{queue}|{AGENTS[(i + 7) % 120]}|RINGNOANSWER|15000\n")
+            lines.append(
+                f"{t + 1}|{callid}|{queue}|{AGENTS[(i + 7) % len(AGENTS)]}|RINGNOANSWER|15000\n"
+            )
         if r < 0.12:
             lines.append(f"{t + wait}|{callid}|{queue}|NONE|ABANDON|1|1|{wait}\n")
         else:
@@ -85,6 +87,7 @@ def write_queue_log(path: Path, events: int, seed: int = 7) -> int:
     rng = random.Random(seed)
     start = int(MONTH.timestamp())
     calls = int(events / 3.12)
+    AGENTS[:] = [f"SIP/{10000 + i}" for i in range(max(20, calls // (DAYS * 100)))]
     written = 0
     with open(path, "w") as out:
         for _t, text in heapq.merge(_agent_lines(rng, start), _call_lines(rng, start, calls)):

@@ -13,16 +13,19 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import connection
+import psycopg
+from django.db import connection, transaction
 
 from kefu.calls.parsers import CallRecord, LineError
 from kefu.calls.parsers.queue_log import QueueEvent, parse_line
 
 BATCH = 50_000
+DUPLICATE = (sqlite3.IntegrityError, psycopg.IntegrityError)
 MAX_REJECTS_KEPT = 1000
 Progress = Callable[[int], None]  # called with the number of lines read so far
 
@@ -91,20 +94,13 @@ def _unique(rows: Sequence[QueueEvent]) -> list[QueueEvent]:
     return out
 
 
-def _overlaps(cur: Any, rows: Sequence[QueueEvent], placeholder: str) -> bool:
-    """Whether stored events share the batch's time span (only then can keys collide)."""
-    first = min(r[0] for r in rows)
-    last = max(r[0] for r in rows)
-    sql = "SELECT EXISTS (SELECT 1 FROM calls_queuelogevent WHERE ts >= %s AND ts <= %s)"
-    cur.execute(sql.replace("%s", placeholder), (first, last))
-    return bool(cur.fetchone()[0])
-
-
 def insert_events(rows: Sequence[QueueEvent]) -> list[QueueEvent]:
     """Add the events not stored yet and return them. Run inside a transaction.
 
-    A batch whose time span no stored event shares goes straight in (``COPY`` on PostgreSQL);
-    otherwise each row is checked against the natural key."""
+    The batch first goes straight in (``COPY`` on PostgreSQL, a plain ``executemany`` on
+    SQLite) inside a savepoint; if a key is already stored, the savepoint is rolled back and
+    each row is checked against the natural key instead. A new log takes the fast way; a file
+    imported again takes the careful one."""
     if not rows:
         return []
     rows = _unique(rows)
@@ -112,10 +108,15 @@ def insert_events(rows: Sequence[QueueEvent]) -> list[QueueEvent]:
     raw = connection.connection
     if _is_pg():
         with raw.cursor() as cur:
-            if not _overlaps(cur, rows, "%s"):
-                with cur.copy(f"COPY calls_queuelogevent ({EVENT_COLUMNS}) FROM STDIN") as copy:
+            try:
+                with (
+                    transaction.atomic(),
+                    cur.copy(f"COPY calls_queuelogevent ({EVENT_COLUMNS}) FROM STDIN") as copy,
+                ):
                     copy.write(_copy_text(rows, 11))
                 return list(rows)
+            except DUPLICATE:
+                pass
             cur.execute(
                 "CREATE TEMP TABLE IF NOT EXISTS calls_qlog_in (ts bigint, h bigint, callid text, "
                 "queue text, agent text, event text, d1 text, d2 text, d3 text, d4 text, d5 text) "
@@ -131,18 +132,21 @@ def insert_events(rows: Sequence[QueueEvent]) -> list[QueueEvent]:
             )
             added = {(ts, h) for ts, h in cur.fetchall()}
             return [r for r in rows if (r[0], r[1]) in added]
-    cur = raw.cursor()
-    sql = (
+    insert = (
         f"INSERT INTO calls_queuelogevent ({EVENT_COLUMNS}) "  # noqa: S608 - constant
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (ts, h) DO NOTHING"
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
     )
+    cur = raw.cursor()
     try:
-        if not _overlaps(cur, rows, "?"):
-            cur.executemany(sql, rows)
+        try:
+            with transaction.atomic():
+                cur.executemany(insert, rows)
             return list(rows)
+        except DUPLICATE:
+            pass
         out = []
         for row in rows:
-            cur.execute(sql, row)
+            cur.execute(f"{insert} ON CONFLICT (ts, h) DO NOTHING", row)
             if cur.rowcount == 1:
                 out.append(row)
         return out
