@@ -86,9 +86,8 @@ def test_ivr_import_records_answers(centre, survey):
 )
 def test_ivr_import_refuses_the_whole_file(centre, survey, text, message):
     _call(centre, "c-1")
-    with pytest.raises(ValidationError) as exc:
-        with transaction.atomic():
-            import_ivr_results(actor=None, name="ivr.csv", text=text, template=survey)
+    with pytest.raises(ValidationError) as exc, transaction.atomic():
+        import_ivr_results(actor=None, name="ivr.csv", text=text, template=survey)
     assert message in exc.value.messages
     assert Response.objects.count() == 0
     assert Invitation.objects.count() == 0
