@@ -1,6 +1,8 @@
 import datetime as dt
+import json
 
 import pytest
+from django.core.signing import b64_encode
 from django.utils import timezone
 
 from kefu.core.models import Event
@@ -35,7 +37,7 @@ def test_answer_once_through_the_link(client, invitation):
     # then
     assert first.status_code == 200
     assert second.status_code == 410
-    assert "already been answered" in second.content.decode()
+    assert "该调查已经提交过" in second.content.decode()
     response = Response.objects.get()
     assert (response.csat_score, response.nps_score, response.via) == (4, 10, "portal")
     assert Invitation.objects.get().status == "answered"
@@ -45,12 +47,16 @@ def test_answer_once_through_the_link(client, invitation):
 def test_tampered_or_guessed_links_are_refused(client, invitation, survey):
     token = services.link_token(invitation)
     other = _invite(survey, make_customer(name="李四"))
-    # swapping the id of another invitation into a valid token breaks its signature
-    forged = token.replace(str(invitation.pk), str(other.pk), 1)
-    for bad in (forged, token[:-2] + "xx", "abc", "1"):
+    # naming another invitation (with its own nonce) under this token's signature fails
+    payload, signature = token.rsplit(":", 1)
+    forged = b64_encode(
+        json.dumps({"i": other.pk, "n": other.nonce}, separators=(",", ":")).encode()
+    ).decode()
+    assert forged != payload
+    for bad in (f"{forged}:{signature}", token[:-2] + "xx", "abc", "1"):
         r = client.post(f"/surveys/s/{bad}/", {"csat": "1", "nps": "0"})
         assert r.status_code == 404
-        assert "not valid" in r.content.decode()
+        assert "该调查链接无效" in r.content.decode()
     assert Response.objects.count() == 0
 
 
