@@ -1,5 +1,5 @@
 """The mailbox API and the e-mail screens: permissions on every path, the error shape, no
-password ever shown, escaping, query budgets."""
+password ever shown, escaping, query budgets. Requests answer in the user's language: Chinese."""
 
 from __future__ import annotations
 
@@ -92,14 +92,14 @@ def test_bad_mailbox_is_refused_whole_with_every_field_named(centre: Any) -> Non
     response = api.post("email/mailboxes", _payload(centre, in_host="not a host!", team=999999))
     assert response.status_code == 422
     assert response.json()["error"]["fields"] == {
-        "team": ["Choose an active team."],
-        "in_host": ["Enter a server name such as imap.example.cn."],
+        "team": ["请选择一个启用的团队。"],
+        "in_host": ["请输入服务器名称，例如 imap.example.cn。"],
     }
     assert Mailbox.objects.count() == 0
     api.post("email/mailboxes", _payload(centre))
     clash = api.post("email/mailboxes", _payload(centre, address="REPAIR@kefu.example.cn"))
     assert clash.json()["error"]["fields"] == {
-        "address": ["Another mailbox already uses this address."]
+        "address": ["另一个邮箱已使用此地址。"]
     }
 
 
@@ -149,7 +149,7 @@ def test_quarantine_is_reprocessed_through_the_api(centre: Any, mailbox_factory:
     again = ApiClient(centre["admin"]).post(f"email/messages/{inbound.pk}/reprocess")
     assert again.status_code == 422
     assert again.json()["error"]["fields"] == {
-        "state": ["Only quarantined mail can be processed again."]
+        "state": ["只有隔离区中的邮件可以重新处理。"]
     }
 
 
@@ -216,7 +216,7 @@ def test_admin_screens(centre: Any, mailbox_factory: Any) -> None:
     )
     bad = client.post(f"/email/{mailbox.pk}/", {**form, "in_host": "bad host"})
     assert bad.status_code == 400
-    assert "Enter a server name such as imap.example.cn." in bad.content.decode()
+    assert "请输入服务器名称，例如 imap.example.cn。" in bad.content.decode()
     assert client.get("/email/templates/").status_code == 200
     saved = client.post(
         "/email/templates/reply/en/", {"subject": "Answer", "body": "Hello\n{body}"}
