@@ -10,7 +10,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from kefu.qa import services
-from kefu.qa.models import Dispute, Review
+from kefu.qa.models import Dispute, Review, SampleRun, SamplingPlan
 from kefu.testing.factories import ApiClient
 
 
@@ -36,8 +36,10 @@ def test_inspector_scores_through_the_api(qa_centre: dict[str, Any]) -> None:
     )
     # then
     assert bad.status_code == 422
-    assert bad.json()["error"]["fields"]["answers"][0].endswith(
-        "9 is outside 0–5.".replace("9", "7")
+    message = bad.json()["error"]["fields"]["answers"][0]
+    assert message in (
+        "“Accurate business answer”: 7 is outside 0–5.",
+        "“Accurate business answer”：7 不在 0–5 之间。",
     )
     assert unchanged == Review.State.DRAFT
     assert good.status_code == 200
@@ -140,3 +142,29 @@ def test_reports_page_and_csv_export(qa_centre: dict[str, Any]) -> None:
     agent = Client()
     agent.force_login(qa_centre["agent"])
     assert agent.get("/qa/reports/").status_code == 403
+
+
+def test_inspector_home_calibration_page_and_sample_draw(qa_centre: dict[str, Any]) -> None:
+    # given
+    session = services.start_calibration(
+        actor=qa_centre["qa"], title="<i>校准</i>", source="ticket", object_id=qa_centre["ticket"].pk,
+        version=qa_centre["version"], inspectors=[qa_centre["qa"], qa_centre["qa2"]],
+    )  # fmt: skip
+    plan = SamplingPlan.objects.create(name="每周", scorecard=qa_centre["card"], per_agent=2)
+    client = Client()
+    client.force_login(qa_centre["qa"])
+    # when
+    home = client.get("/qa/").content.decode()
+    drawn = client.post(f"/qa/plans/{plan.pk}/run/", {"seed": "11"})
+    bad_seed = client.post(f"/qa/plans/{plan.pk}/run/", {"seed": "abc"})
+    page = client.get(f"/qa/calibration/{session.pk}/").content.decode()
+    # then
+    assert 'data-testid="qa-plans"' in home and "每周" in home
+    assert drawn.status_code == 302 and bad_seed.status_code == 302
+    assert SampleRun.objects.get(plan=plan).seed == 11
+    assert SampleRun.objects.count() == 1
+    assert "&lt;i&gt;校准&lt;/i&gt;" in page and 'data-testid="calibration-spread"' in page
+    agent = Client()
+    agent.force_login(qa_centre["agent"])
+    assert agent.get(f"/qa/calibration/{session.pk}/").status_code == 403
+    assert agent.post(f"/qa/plans/{plan.pk}/run/").status_code == 403
