@@ -51,7 +51,7 @@ GRAM_STATS_SQL = (
 )
 # Newest index rows ranked first, then more, then all, until a span holds enough matches: a
 # common word over a million rows would otherwise rank them all.
-SPANS = (20_000, 100_000, 400_000)
+SPANS = (5_000, 20_000, 100_000, 400_000)
 # Grams held by more than this share of the records say little and cost much: they are left out
 # of the gram query (unless nothing else is left); of the rest, the rarest are asked for.
 COMMON_GRAM_SHARE = 0.1
@@ -107,6 +107,15 @@ def merge(words: Sequence[Candidate], grams: Sequence[Candidate]) -> list[Candid
         out[g.id] = Candidate(
             g.id, g.kind, g.object_id, g.updated, w.relevance if w else 0.0, g.relevance
         )
+    return list(out.values())
+
+
+def best_of(first: Sequence[Candidate], second: Sequence[Candidate]) -> list[Candidate]:
+    """Two lists of word candidates as one, each row once with its higher score."""
+    out = {c.id: c for c in first}
+    for c in second:
+        if c.id not in out or out[c.id].relevance < c.relevance:
+            out[c.id] = c
     return list(out.values())
 
 
@@ -282,12 +291,32 @@ class SqliteBackend:
                 )
                 words, more = self._ranked(cur, "search_fts", match, conds, top, window)
                 capped |= more
+                if len(query.groups) > 1 and more:
+                    # Records holding every word, however old, are candidates too.
+                    every = " AND ".join(
+                        "(" + " OR ".join(_fts_phrase(w) for w in group) + ")"
+                        for group in query.groups
+                    )
+                    words = best_of(words, self._newest_all(cur, every, conds, window))
             wanted = self._useful_grams(cur, query, top)
             if wanted:
                 match = " OR ".join(_fts_phrase(g) for g in wanted)
                 grams, more = self._ranked(cur, "search_gram", match, conds, top, window)
                 capped |= more
         return merge(words, grams), capped
+
+    @staticmethod
+    def _newest_all(
+        cur: Any, match: str, conds: tuple[str, list[Any]], window: int
+    ) -> list[Candidate]:
+        cur.execute(
+            f"SELECT {TABLE}.id, kind, object_id, {SQLITE_EPOCH}, "  # noqa: S608 - fixed names
+            f"-bm25(search_fts, {TITLE_WEIGHT}, 1.0) FROM search_fts "
+            f"JOIN {TABLE} ON {TABLE}.id = search_fts.rowid "
+            f"WHERE search_fts MATCH %s AND {conds[0]} ORDER BY search_fts.rowid DESC LIMIT %s",
+            [match, *conds[1], window],
+        )
+        return [Candidate(r[0], r[1], r[2], float(r[3]), float(r[4])) for r in cur.fetchall()]
 
     @staticmethod
     def _useful_grams(cur: Any, query: Query, top: int) -> list[str]:
@@ -418,6 +447,11 @@ class PostgresBackend:
                 weights = [max(idf[w] for w in g) for g in query.groups]
                 words, more = self._ranked(cur, "tsv", tsq, weights, conds, params, top, window)
                 capped |= more
+                if len(query.groups) > 1 and more:
+                    # Records holding every word, however old, are candidates too.
+                    words = best_of(
+                        words, self._newest_all(cur, tsq, weights, conds, params, window)
+                    )
             docs_of = {g: docs.get(GRAM_PREFIX + g, 0) for g in query.grams}
             wanted = pick_grams(query, docs_of, total, exact=False)
             if wanted:
@@ -459,6 +493,29 @@ class PostgresBackend:
                 return [Candidate(r[0], r[1], r[2], r[3], float(r[4])) for r in rows], True
         cur.execute(sql.format(span=""), [*head, window])
         return [Candidate(r[0], r[1], r[2], r[3], float(r[4])) for r in cur.fetchall()], False
+
+    @staticmethod
+    def _newest_all(
+        cur: Any,
+        tsqueries: Sequence[str],
+        weights: Sequence[float],
+        conds: Sequence[str],
+        params: Sequence[Any],
+        window: int,
+    ) -> list[Candidate]:
+        """The newest ``window`` rows holding every group, ranked as :meth:`_ranked` ranks."""
+        parsed = ", ".join(f"to_tsquery('simple', %s) AS q{i}" for i in range(len(tsqueries)))
+        rank = " + ".join(f"{w:.6f} * ts_rank(c.tsv, q.q{i}, 1)" for i, w in enumerate(weights))
+        sql = (
+            f"WITH q AS MATERIALIZED (SELECT {parsed}) "  # noqa: S608 - fixed names
+            f"SELECT c.id, c.kind, c.object_id, extract(epoch from c.updated_at)::float8, {rank} "
+            f"FROM q, (SELECT id, kind, object_id, updated_at, tsv FROM {TABLE} "
+            f"WHERE tsv @@ to_tsquery('simple', %s) AND {' AND '.join(conds)} "
+            "ORDER BY id DESC LIMIT %s) c"
+        )
+        every = " & ".join(f"({q})" for q in tsqueries)
+        cur.execute(sql, [*tsqueries, every, *params, window])
+        return [Candidate(r[0], r[1], r[2], r[3], float(r[4])) for r in cur.fetchall()]
 
     def _newest(
         self, conds: Sequence[str], params: Sequence[Any], window: int

@@ -134,3 +134,17 @@ def test_the_index_holds_a_phone_in_the_form_kefu_shows(centre):
     customer = make_customer("孙先生", phone="+86 716 8251639")
     doc = SearchDoc.objects.get(kind="customer", object_id=customer.pk)
     assert "07168251639" in doc.numbers.split()
+
+
+def test_in_a_large_index_an_old_record_holding_every_word_is_still_found(centre, monkeypatch):
+    # given an old record holding both words, then many newer ones holding the common one
+    old = make_ticket(actor=centre["agent"], title="锦绣家园停电", description="")
+    for n in range(8):
+        make_ticket(actor=centre["agent"], title=f"{n}号楼停电", description="")
+    # when only the newest rows are ranked (as in an index of millions)
+    monkeypatch.setattr("kefu.search.backends.SPANS", (3,))
+    monkeypatch.setattr(services, "WINDOW", 2)
+    result = services.search(centre["supervisor"], "锦绣家园 停电")
+    # then the record holding every word is still a candidate
+    assert result.capped
+    assert old.pk in [h.object_id for h in result.hits]
