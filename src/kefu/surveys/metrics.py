@@ -89,19 +89,27 @@ def figures(t: Tally) -> Figures:
     )
 
 
+def count_answer(t: Tally, scale: str, score: int | None, nps: int | None, n: int = 1) -> None:
+    """Add ``n`` answers with this (CSAT scale, CSAT score, NPS score) to ``t``."""
+    t.answered += n
+    if scale and score is not None:
+        t.csat_answers += n
+        if is_satisfied(scale, score):
+            t.csat_satisfied += n
+        bucket = t.distribution.setdefault(scale, {})
+        bucket[score] = bucket.get(score, 0) + n
+    if nps is not None:
+        t.nps_answers += n
+        if nps >= 9:
+            t.promoters += n
+        elif nps <= 6:
+            t.detractors += n
+
+
 def tally_answers(answers: Iterable[tuple[str, int | None, int | None]], sent: int = 0) -> Tally:
     """Count (csat scale, csat score, nps score) triples one by one: the slow, obvious way the
     tests and the benchmark compare the database's counts with."""
     t = Tally(sent=sent)
     for scale, score, nps in answers:
-        t.answered += 1
-        if scale and score is not None:
-            t.csat_answers += 1
-            t.csat_satisfied += is_satisfied(scale, score)
-            bucket = t.distribution.setdefault(scale, {})
-            bucket[score] = bucket.get(score, 0) + 1
-        if nps is not None:
-            t.nps_answers += 1
-            t.promoters += nps >= 9
-            t.detractors += nps <= 6
+        count_answer(t, scale, score, nps)
     return t

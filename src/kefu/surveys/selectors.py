@@ -6,10 +6,10 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, QuerySet
 from django.db.models.functions import TruncDay, TruncMonth, TruncWeek
 
-from kefu.surveys.metrics import SATISFIED_FROM, Figures, Tally, figures
+from kefu.surveys.metrics import Figures, Tally, count_answer, figures
 from kefu.surveys.models import Invitation, Response
 
 GROUPS = {
@@ -50,51 +50,41 @@ class Filters:
         return qs
 
 
-def _counts() -> dict[str, Any]:
-    sat = Q(csat_scale="level4", csat_score__gte=SATISFIED_FROM["level4"]) | Q(
-        csat_scale="stars", csat_score__gte=SATISFIED_FROM["stars"]
-    )
-    return {
-        "answered": Count("id"),
-        "csat_answers": Count("id", filter=Q(csat_score__isnull=False) & ~Q(csat_scale="")),
-        "csat_satisfied": Count("id", filter=sat),
-        "nps_answers": Count("id", filter=Q(nps_score__isnull=False)),
-        "promoters": Count("id", filter=Q(nps_score__gte=9)),
-        "detractors": Count("id", filter=Q(nps_score__lte=6)),
-    }
+SCORES = ("csat_scale", "csat_score", "nps_score")
 
 
-def _grouped(qs: QuerySet[Any], by: str, at: str) -> QuerySet[Any]:
-    grouped: QuerySet[Any]
+def _grouped(qs: QuerySet[Any], by: str, at: str) -> tuple[QuerySet[Any], str]:
+    """``qs`` with the group key of ``by`` as a value column, and that column's name."""
     if by in TRUNC:
-        grouped = qs.annotate(**{by: TRUNC[by](at)}).values(by)
-    else:
-        grouped = qs.values(GROUPS[by][0])
-    return grouped
+        return qs.annotate(**{by: TRUNC[by](at)}), by
+    return qs, GROUPS[by][0]
 
 
 def report(filters: Filters, by: str = "") -> tuple[Figures, list[tuple[Any, Figures]]]:
-    """The figures for everything the filters take, and per group when ``by`` names one."""
+    """The figures for everything the filters take, and per group when ``by`` names one.
+
+    One pass over the answers counts each (group, scale, score, NPS) combination — a few
+    hundred rows per group — and :func:`metrics.count_answer` folds them into tallies."""
     responses = filters.apply(Response.objects.all(), "answered_at")
     invitations = filters.apply(Invitation.objects.all(), "sent_at")
-    total = Tally(sent=invitations.count(), **responses.aggregate(**_counts()))
-    for row in responses.values("csat_scale", "csat_score").annotate(n=Count("id")):
-        if row["csat_scale"] and row["csat_score"] is not None:
-            total.distribution.setdefault(row["csat_scale"], {})[row["csat_score"]] = row["n"]
-    rows: list[tuple[Any, Figures]] = []
+    total = Tally()
+    tallies: dict[Any, Tally] = {}
     if by in GROUPS:
-        key = by if by in TRUNC else GROUPS[by][0]
-        tallies: dict[Any, Tally] = {}
-        for row in _grouped(responses, by, "answered_at").annotate(**_counts()).order_by(key):
-            k = row.pop(key)
-            tallies[k] = Tally(**row)
-        for row in _grouped(invitations, by, "sent_at").annotate(n=Count("id")).order_by(key):
+        answers, key = _grouped(responses, by, "answered_at")
+        for row in answers.values(key, *SCORES).annotate(n=Count("pk")).order_by():
+            group = tallies.setdefault(row[key], Tally())
+            args = (row["csat_scale"], row["csat_score"], row["nps_score"], row["n"])
+            count_answer(group, *args)
+            count_answer(total, *args)
+        sent, key = _grouped(invitations, by, "sent_at")
+        for row in sent.values(key).annotate(n=Count("pk")).order_by():
             tallies.setdefault(row[key], Tally()).sent = row["n"]
-        scores = _grouped(responses.exclude(csat_scale=""), by, "answered_at")
-        for row in scores.values(key, "csat_scale", "csat_score").annotate(n=Count("id")):
-            bucket = tallies[row[key]].distribution.setdefault(row["csat_scale"], {})
-            bucket[row["csat_score"]] = row["n"]
-        rows = [(k, figures(t)) for k, t in sorted(tallies.items(), key=lambda kv: str(kv[0]))]
+            total.sent += row["n"]
+    else:
+        for row in responses.values(*SCORES).annotate(n=Count("pk")).order_by():
+            count_answer(total, row["csat_scale"], row["csat_score"], row["nps_score"], row["n"])
+        total.sent = invitations.count()
+    rows = [(k, figures(t)) for k, t in sorted(tallies.items(), key=lambda kv: str(kv[0]))]
     return figures(total), rows
 
 

@@ -99,3 +99,23 @@ def test_ivr_import_command_names_file_and_line(centre, survey, tmp_path):
     with pytest.raises(CommandError) as exc:
         call_command("import_ivr_results", "csat", str(path))
     assert f"{path} line 1: no call “nope” with a known customer." in str(exc.value)
+
+
+def test_ivr_import_through_the_api(centre, survey):
+    from kefu.testing.factories import ApiClient
+
+    _call(centre, "c-7")
+    body = {
+        "template": survey.pk,
+        "filename": "ivr.json",
+        "content": '[{"call_id": "c-7", "answered_at": "2026-11-30T10:00:00+08:00", "csat": 2}]',
+    }
+    assert ApiClient(centre["agent"]).post("/api/v1/surveys/ivr-import", body).status_code == 403
+    r = ApiClient(centre["supervisor"]).post("/api/v1/surveys/ivr-import", body)
+    assert (r.status_code, r.json()) == (200, {"imported": 1})
+    again = ApiClient(centre["supervisor"]).post("/api/v1/surveys/ivr-import", body)
+    assert again.status_code == 422
+    assert again.json()["error"]["fields"] == {
+        "file": ["ivr.json 第 1 行：通话“c-7”已有 IVR 评价。"]
+    }
+    assert Response.objects.count() == 1
