@@ -80,12 +80,17 @@ def _ingest(mailbox: Mailbox, raw: bytes) -> Ingested:
             _("Too large: %(s)d bytes; this mailbox takes at most %(m)d.")
             % {"s": size, "m": mailbox.max_message_bytes},
         )
+    # A message seen before is recognised from its header alone, without reading it whole.
+    peeked = parsing.message_key(parsing.peek_message_id(raw), raw)
+    known = InboundEmail.objects.filter(key=peeked).first()
+    if known is not None:
+        return Ingested(known, True)
     try:
         parsed = parsing.parse_message(raw)
     except parsing.MailParseError as exc:
         return _quarantine_new(mailbox, raw, _("Cannot be read: %(e)s") % {"e": exc})
     key = parsing.message_key(parsed.message_id, raw)
-    existing = InboundEmail.objects.filter(key=key).first()
+    existing = InboundEmail.objects.filter(key=key).first() if key != peeked else None
     if existing is not None:
         return Ingested(existing, True)
     try:
