@@ -98,9 +98,7 @@ def test_bad_mailbox_is_refused_whole_with_every_field_named(centre: Any) -> Non
     assert Mailbox.objects.count() == 0
     api.post("email/mailboxes", _payload(centre))
     clash = api.post("email/mailboxes", _payload(centre, address="REPAIR@kefu.example.cn"))
-    assert clash.json()["error"]["fields"] == {
-        "address": ["另一个邮箱已使用此地址。"]
-    }
+    assert clash.json()["error"]["fields"] == {"address": ["另一个邮箱已使用此地址。"]}
 
 
 def test_agents_cannot_see_or_change_mailboxes(centre: Any, mailbox_factory: Any) -> None:
@@ -148,9 +146,7 @@ def test_quarantine_is_reprocessed_through_the_api(centre: Any, mailbox_factory:
     assert (done.json()["state"], done.json()["subject"]) == ("processed", "电费账单异常")
     again = ApiClient(centre["admin"]).post(f"email/messages/{inbound.pk}/reprocess")
     assert again.status_code == 422
-    assert again.json()["error"]["fields"] == {
-        "state": ["只有隔离区中的邮件可以重新处理。"]
-    }
+    assert again.json()["error"]["fields"] == {"state": ["只有隔离区中的邮件可以重新处理。"]}
 
 
 def test_list_query_budget(
