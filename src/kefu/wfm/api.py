@@ -235,14 +235,14 @@ class CellIn(Input):
     code: str = Field("", max_length=4, description="shift code, or empty for a day off")
 
 
-class CellOut(Out):
+class RosterCellOut(Out):
     agent: int
     day: dt.date
     code: str
     problems: list[str]
 
 
-@router.put("/wfm/rosters/{roster_id}/shifts", response=CellOut, summary="Change one shift")
+@router.put("/wfm/rosters/{roster_id}/shifts", response=RosterCellOut, summary="Change one shift")
 def put_cell(request: HttpRequest, roster_id: int, payload: CellIn) -> dict[str, Any]:
     user = _user(request)
     ros = access_roster(user, roster_id)

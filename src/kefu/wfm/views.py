@@ -18,7 +18,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from kefu.accounts.models import User
+from kefu.core.exports import safe_cell
 from kefu.core.permissions import require_perm
+from kefu.core.validation import parse_id
 from kefu.tickets.views.common import error_text, staff
 from kefu.wfm import selectors, services
 from kefu.wfm.access import access_forecast, access_roster, can_plan
@@ -176,7 +178,7 @@ def roster_cell(request: HttpRequest, roster_id: int) -> HttpResponse:
     ros = access_roster(user, roster_id)
     require_perm(user, "wfm.plan")
     try:
-        agent = User.objects.get(pk=int(request.POST.get("agent", "")))
+        agent = User.objects.get(pk=parse_id(request.POST.get("agent")) or 0)
         day = dt.date.fromisoformat(request.POST.get("day", ""))
     except (ValueError, User.DoesNotExist):
         raise Http404("no such agent or day") from None
@@ -236,7 +238,7 @@ def roster_export(request: HttpRequest, roster_id: int) -> HttpResponse:
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     for agent, cells in grid.rows:
-        sheet.append([_safe(agent.display_name), _safe(agent.employee_no or ""),
+        sheet.append([safe_cell(agent.display_name), safe_cell(agent.employee_no or ""),
                       *[c or "" for _d, c in cells]])  # fmt: skip
     sheet.append([])
     for code, label in SHIFT_LABELS.items():
@@ -259,11 +261,6 @@ def roster_export(request: HttpRequest, roster_id: int) -> HttpResponse:
     )
     response["Content-Disposition"] = f'attachment; filename="roster-{ros.pk}-{ros.start}.xlsx"'
     return response
-
-
-def _safe(text: str) -> str:
-    """Keep a spreadsheet from reading user text as a formula."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
 
 
 @login_required
