@@ -35,7 +35,6 @@ install_error_handlers(api)
 def _mount() -> None:
     from kefu.accounts.api import router as accounts
     from kefu.calls.api import router as calls
-    from kefu.calls.api import router as calls
     from kefu.core.api import router as audit
     from kefu.customers.api import router as customers
     from kefu.email.api import router as email
@@ -56,7 +55,6 @@ def _mount() -> None:
     api.add_router("", routing)
     api.add_router("", search)
     api.add_router("", kb)
-    api.add_router("", calls)
     api.add_router("", calls)
     api.add_router("", wfm)
     api.add_router("", email)
