@@ -243,6 +243,20 @@ def start_review(actor: Any, source: str, object_id: int, version: ScorecardVers
     return review
 
 
+def take_review(review: Review, *, actor: Any) -> Review:
+    """An inspector takes an unassigned review from the sample queue."""
+    require_perm(actor, "qa.review")
+    with transaction.atomic():
+        taken = Review.objects.filter(pk=review.pk, inspector__isnull=True).update(inspector=actor)
+        if not taken:
+            if Review.objects.filter(pk=review.pk, inspector=actor).exists():
+                return review
+            raise ValidationError({"inspector": [_("Another inspector has taken this review.")]})
+        review.inspector = actor
+        events.record("qa_review_taken", review, actor=actor)
+    return review
+
+
 def _parse_answers(
     review: Review, answers: Mapping[int, tuple[int | None, str]]
 ) -> dict[int, tuple[int | None, str]]:

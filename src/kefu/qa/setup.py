@@ -12,6 +12,7 @@ ACTION_LABELS = {
     "qa_scorecard_created": _("created the scorecard"),
     "qa_scorecard_versioned": _("published a scorecard version"),
     "qa_review_started": _("opened a QA review"),
+    "qa_review_taken": _("took the QA review"),
     "qa_review_saved": _("saved the QA review"),
     "qa_review_submitted": _("scored the QA review"),
     "qa_review_disputed": _("disputed the QA score"),

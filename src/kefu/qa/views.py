@@ -110,7 +110,11 @@ def start(request: HttpRequest) -> HttpResponse:
 def take(request: HttpRequest, pk: int) -> HttpResponse:
     """An inspector takes an unassigned review from the sample queue."""
     review = access_review(request.user, pk, perm="qa.review")
-    Review.objects.filter(pk=review.pk, inspector__isnull=True).update(inspector=request.user)
+    try:
+        services.take_review(review, actor=request.user)
+    except ValidationError as exc:
+        messages.error(request, _errors(exc))
+        return redirect("qa:home")
     return redirect("qa:review", pk=review.pk)
 
 

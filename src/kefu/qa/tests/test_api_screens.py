@@ -9,6 +9,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
+from kefu.core.models import Event
 from kefu.qa import services
 from kefu.qa.models import Dispute, Review, SampleRun, SamplingPlan
 from kefu.testing.factories import ApiClient
@@ -168,3 +169,45 @@ def test_inspector_home_calibration_page_and_sample_draw(qa_centre: dict[str, An
     agent.force_login(qa_centre["agent"])
     assert agent.get(f"/qa/calibration/{session.pk}/").status_code == 403
     assert agent.post(f"/qa/plans/{plan.pk}/run/").status_code == 403
+
+
+def test_taking_a_sampled_review_is_recorded_and_only_once(qa_centre: dict[str, Any]) -> None:
+    plan = SamplingPlan.objects.create(name="p", scorecard=qa_centre["card"], per_agent=1)
+    run = services.run_sample(plan, actor=qa_centre["qa"], seed=1)
+    review = run.reviews.get()
+    first, second = Client(), Client()
+    first.force_login(qa_centre["qa"])
+    second.force_login(qa_centre["qa2"])
+    assert first.post(f"/qa/reviews/{review.pk}/take/").status_code == 302
+    assert second.post(f"/qa/reviews/{review.pk}/take/")["Location"] == "/qa/"
+    review.refresh_from_db()
+    assert review.inspector_id == qa_centre["qa"].pk
+    assert Event.objects.filter(action="qa_review_taken", object_id=review.pk).count() == 1
+
+
+def test_the_demo_seeder_fills_every_screen(qa_centre: dict[str, Any]) -> None:
+    import random
+
+    from django.utils import timezone
+
+    from kefu.core.demo import DemoContext
+    from kefu.qa.demo import seed_qa
+    from kefu.qa.models import CalibrationSession, CoachingTask, Scorecard
+    from kefu.testing.factories import make_ticket
+
+    Scorecard.objects.all().delete()  # the seeder runs on a centre without QA data
+    make_ticket(
+        actor=qa_centre["supervisor"],
+        title="咨询",
+        assignee=qa_centre["other"],
+        team=qa_centre["team"],
+    )
+    ctx = DemoContext(rng=random.Random(1), now=timezone.now())
+    ctx.data.update(admin=qa_centre["admin"], qa=qa_centre["qa"], supervisor=qa_centre["supervisor"],
+                    agents=[qa_centre["agent"]])  # fmt: skip
+    seed_qa(ctx)
+    assert (
+        Review.objects.filter(state="final").count() == 2
+    )  # the decided dispute, the mystery shopper
+    assert CoachingTask.objects.count() == 1
+    assert CalibrationSession.objects.count() == 1
