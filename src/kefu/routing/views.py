@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 
 from kefu.accounts.models import User
 from kefu.core.permissions import has_perm
+from kefu.core.validation import parse_id
 from kefu.routing import engine, services
 from kefu.routing.models import (
     STRATEGY_HELP,
@@ -123,7 +124,7 @@ def act(request: HttpRequest, item_id: int, action: str) -> HttpResponse:
     agent = None
     if action == "reassign":
         raw = request.POST.get("agent", "")
-        agent = get_object_or_404(User, pk=int(raw) if raw.isdigit() else 0)
+        agent = get_object_or_404(User, pk=parse_id(raw) or 0)
     try:
         item = services.act(
             actor=user, item=item, action=action, reason=request.POST.get("reason", ""), agent=agent

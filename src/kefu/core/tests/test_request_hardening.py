@@ -440,3 +440,17 @@ def test_a_notification_titled_with_a_line_break_is_still_mailed_on_one_line(
     with django_capture_on_commit_callbacks(execute=True):
         notify([agent], kind="ticket", title="工单 JC001\n已转派给您", email=True)
     assert [m.subject for m in mailoutbox] == ["工单 JC001 已转派给您"]
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "data"),
+    [
+        ("get", "/tickets/new/?customer=³", None),
+        ("get", "/tickets/new/?customer=99999999999999999999", None),
+    ],
+)
+def test_desk_forms_with_odd_ids_are_not_server_errors(centre, method, url, data):
+    client = Client()
+    client.force_login(centre["supervisor"])
+    response = getattr(client, method)(url, data or {})
+    assert response.status_code < 500

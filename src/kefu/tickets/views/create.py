@@ -12,7 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
 from kefu.core.permissions import require_perm
-from kefu.core.validation import display_phone, normalize_phone
+from kefu.core.validation import display_phone, normalize_phone, parse_id
 from kefu.customers.access import visible_customers
 from kefu.customers.models import ContactPoint
 from kefu.tickets import services
@@ -41,8 +41,8 @@ def create(request: HttpRequest) -> HttpResponse:
         "assign_to_me": True,
     }
     customer = None
-    if request.GET.get("customer", "").isdigit():
-        customer = visible_customers(user).filter(pk=int(request.GET["customer"])).first()
+    if (customer_id := parse_id(request.GET.get("customer"))) is not None:
+        customer = visible_customers(user).filter(pk=customer_id).first()
     if request.GET.get("caller"):
         # Caller identification: the hotline (or an accepted queued call) passes ?caller=<number>.
         try:
@@ -107,8 +107,8 @@ def create(request: HttpRequest) -> HttpResponse:
             return redirect("tickets:detail", number=ticket.number)
     if data is not None:  # shown again with errors: the card of the customer in the form
         picked = (
-            visible_customers(user).filter(pk=form["customer"].value()).first()
-            if str(form["customer"].value() or "").isdigit()
+            visible_customers(user).filter(pk=parse_id(form["customer"].value())).first()
+            if parse_id(form["customer"].value()) is not None
             else None
         )
         card = intake_card(picked, user) if picked is not None else None
