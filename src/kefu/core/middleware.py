@@ -83,12 +83,12 @@ def client_ip(request: HttpRequest) -> str | None:
     reverse proxy the operator runs), and then only as far as it was written by trusted
     proxies: reading from the right, the first address that is not a trusted proxy is the
     client. Anyone can send the header, so the left-most value proves nothing."""
-    peer = request.META.get("REMOTE_ADDR") or None
+    peer: str | None = request.META.get("REMOTE_ADDR") or None
     trusted = getattr(settings, "KEFU_TRUSTED_PROXIES", ())
     if not peer or not trusted or not _in_networks(peer, trusted):
         return peer
-    hops = [h.strip() for h in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
-    hops = [h for h in hops if h]
+    forwarded = str(request.META.get("HTTP_X_FORWARDED_FOR", ""))
+    hops = [h.strip() for h in forwarded.split(",") if h.strip()]
     for hop in reversed(hops):
         if not _valid_ip(hop):
             return peer  # a forged or garbled chain: fall back to the proxy itself

@@ -107,8 +107,8 @@ def create(request: HttpRequest) -> HttpResponse:
             return redirect("tickets:detail", number=ticket.number)
     if data is not None:  # shown again with errors: the card of the customer in the form
         picked = (
-            visible_customers(user).filter(pk=parse_id(form["customer"].value())).first()
-            if parse_id(form["customer"].value()) is not None
+            visible_customers(user).filter(pk=picked_id).first()
+            if (picked_id := parse_id(form["customer"].value())) is not None
             else None
         )
         card = intake_card(picked, user) if picked is not None else None
