@@ -51,6 +51,7 @@ class ReviewOut(Out):
     inspector: int | None
     evaluator: str
     score: Decimal | None
+    raw_score: Decimal | None
     failed_critical: bool
     comment: str
     submitted_at: dt.datetime | None
@@ -68,7 +69,8 @@ def _out(r: Review, *, answers: bool = False) -> dict[str, Any]:
         "version": r.version.number, "source": r.source, "object_id": r.object_id,
         "channel": r.channel, "occurred_at": r.occurred_at, "agent": r.agent_id,
         "team": r.team_id, "inspector": r.inspector_id, "evaluator": r.evaluator,
-        "score": r.score, "failed_critical": r.failed_critical, "comment": r.comment,
+        "score": r.score,
+        "raw_score": r.raw_score, "failed_critical": r.failed_critical, "comment": r.comment,
         "submitted_at": r.submitted_at,
     }  # fmt: skip
     if answers:

@@ -46,6 +46,7 @@ def test_inspector_scores_through_the_api(qa_centre: dict[str, Any]) -> None:
     assert good.status_code == 200
     body = good.json()
     assert (body["state"], body["score"], body["failed_critical"]) == ("submitted", "0.00", True)
+    assert body["raw_score"] == "62.50"  # (5 + 5 + 5 + 25 + 10) / 80 before the forbidden word
     assert [a["code"] for a in body["answers"]][:3] == ["greeting", "closing", "forbidden"]
 
 
