@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from kefu.accounts.models import Team, User
 from kefu.core import events
 from kefu.core.permissions import require_perm
-from kefu.core.validation import clean_text, normalize_email
+from kefu.core.validation import clean_text, normalize_email, parse_id
 from kefu.email import crypto
 from kefu.email.models import Mailbox, Security
 from kefu.tickets.models import TicketType
@@ -77,7 +77,7 @@ def _clean(data: Mapping[str, Any], instance: Mapping[str, Any]) -> dict[str, An
         return value
 
     def port(v: Any) -> int:
-        if isinstance(v, bool) or not isinstance(v, int | str) or not str(v).isdigit():
+        if isinstance(v, bool) or not isinstance(v, int | str) or parse_id(v) is None:
             raise ValidationError(_("Enter a port number from 1 to 65535."))
         number = int(v)
         if not 1 <= number <= 65535:
@@ -93,20 +93,22 @@ def _clean(data: Mapping[str, Any], instance: Mapping[str, Any]) -> dict[str, An
         return check
 
     def team(v: Any) -> Team:
-        found = Team.objects.filter(pk=getattr(v, "pk", v), is_active=True).first()
-        if found is None or not str(getattr(v, "pk", v)).isdigit():
+        pk = parse_id(getattr(v, "pk", v))
+        found = Team.objects.filter(pk=pk, is_active=True).first() if pk else None
+        if found is None:
             raise ValidationError(_("Choose an active team."))
         return found
 
     def ticket_type(v: Any) -> TicketType:
-        found = TicketType.objects.filter(pk=getattr(v, "pk", v), is_active=True).first()
+        pk = parse_id(getattr(v, "pk", v))
+        found = TicketType.objects.filter(pk=pk, is_active=True).first() if pk else None
         if found is None:
             raise ValidationError(_("Choose an active work-order type."))
         return found
 
     def number(low: int, high: int) -> Any:
         def check(v: Any) -> int:
-            if isinstance(v, bool) or not str(v).isdigit() or not low <= int(v) <= high:
+            if isinstance(v, bool) or parse_id(v) is None or not low <= int(v) <= high:
                 raise ValidationError(
                     _("Enter a whole number from %(a)d to %(b)d.") % {"a": low, "b": high}
                 )
