@@ -111,6 +111,8 @@ def answer(request: HttpRequest, token: str) -> HttpResponse:
 def ticket_panel(request: HttpRequest, ticket: Any) -> str:
     if not (has_perm(request.user, "surveys.followup") or has_perm(request.user, "surveys.report")):
         return ""
+    if ticket.resolved_at is None and not ticket.reopen_count:
+        return ""  # never resolved: no survey or follow-up call yet, and no query spent
     responses = list(Response.objects.filter(ticket=ticket).order_by("-answered_at")[:5])
     tasks = list(FollowUpTask.objects.filter(ticket=ticket).order_by("-created_at")[:3])
     if not responses and not tasks:

@@ -40,6 +40,8 @@ def test_follow_up_screens(centre, survey, client):
     detail = client.get(f"/surveys/followups/{task.pk}/").content.decode()
     assert "回访话术" in detail
     assert 'data-show-key="csat"' in detail
+    ticket_page = client.get(f"/tickets/{task.ticket.number}/").content.decode()
+    assert 'data-testid="survey-panel"' in ticket_page
     client.force_login(centre["liaison"])
     assert client.get("/surveys/followups/").status_code == 403
 
