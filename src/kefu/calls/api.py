@@ -17,6 +17,7 @@ from kefu.calls.models import Call, Outcome
 from kefu.core.api_base import Input, Out
 from kefu.core.pagination import SortKey, paginate
 from kefu.core.permissions import require_perm
+from kefu.core.validation import BodyId, PathId
 
 router = Router(tags=["calls"])
 
@@ -147,7 +148,7 @@ def call_kpis(request: HttpRequest) -> dict[str, Any]:
 
 
 @router.get("/calls/{call_id}", response=CallOut, summary="One call")
-def get_call(request: HttpRequest, call_id: int) -> dict[str, Any]:
+def get_call(request: HttpRequest, call_id: PathId) -> dict[str, Any]:
     return _out(access_call(request.user, call_id))
 
 
@@ -158,7 +159,7 @@ class WrapUpIn(Input):
 
 
 @router.post("/calls/{call_id}/wrapup", response=CallOut, summary="Wrap up a call")
-def wrap_up(request: HttpRequest, call_id: int, payload: WrapUpIn) -> dict[str, Any]:
+def wrap_up(request: HttpRequest, call_id: PathId, payload: WrapUpIn) -> dict[str, Any]:
     call = access_call(request.user, call_id, perm="calls.handle")
     services.wrap_up(
         actor=request.user, call=call, code=payload.code, note=payload.note, acw_s=payload.acw_s
@@ -166,13 +167,13 @@ def wrap_up(request: HttpRequest, call_id: int, payload: WrapUpIn) -> dict[str, 
     return _out(access_call(request.user, call_id))
 
 
-class LinkIn(Input):
-    customer: int | None = None
+class CallLinkIn(Input):
+    customer: BodyId | None = None
     ticket: str | None = Field(None, max_length=20)
 
 
 @router.post("/calls/{call_id}/link", response=CallOut, summary="Link a customer or work order")
-def link(request: HttpRequest, call_id: int, payload: LinkIn) -> dict[str, Any]:
+def link(request: HttpRequest, call_id: PathId, payload: CallLinkIn) -> dict[str, Any]:
     from django.core.exceptions import ValidationError
 
     call = access_call(request.user, call_id, perm="calls.handle")

@@ -9,7 +9,7 @@ urlpatterns = [
     path("kpi/", views.kpi_page, name="kpi"),
     path("import/", views.import_page, name="import"),
     path("cti/<slug:slug>/", views.cti_webhook, name="cti"),
-    path("<int:call_id>/", views.call_detail, name="detail"),
-    path("<int:call_id>/pop/", views.screen_pop, name="pop"),
-    path("<int:call_id>/<slug:action>/", views.call_action, name="action"),
+    path("<id:call_id>/", views.call_detail, name="detail"),
+    path("<id:call_id>/pop/", views.screen_pop, name="pop"),
+    path("<id:call_id>/<slug:action>/", views.call_action, name="action"),
 ]

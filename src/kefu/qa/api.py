@@ -234,7 +234,7 @@ class ReportRow(Out):
     failed_critical: int
 
 
-class ReportOut(Out):
+class QaReportOut(Out):
     start: dt.datetime
     end: dt.datetime
     by_agent: list[ReportRow]
@@ -246,15 +246,15 @@ class ReportOut(Out):
     calibrations: int
 
 
-class ReportQuery(Input):
+class QaReportQuery(Input):
     start: dt.datetime
     end: dt.datetime
 
 
 @router.get(
-    "/qa/report", response=ReportOut, summary="QA scores by agent, team, week and criterion"
+    "/qa/report", response=QaReportOut, summary="QA scores by agent, team, week and criterion"
 )
-def report(request: HttpRequest, q: Query[ReportQuery]) -> Any:
+def report(request: HttpRequest, q: Query[QaReportQuery]) -> Any:
     from django.core.exceptions import ValidationError
 
     require_perm(request.user, "qa.reports")

@@ -216,7 +216,7 @@ def run_plan(request: HttpRequest, pk: int) -> HttpResponse:
         raise Http404
     seed = request.POST.get("seed", "").strip()
     try:
-        if seed and not seed.isdigit():
+        if seed and parse_id(seed) is None:
             raise ValidationError({"seed": [_("The seed must be a whole number.")]})
         run = services.run_sample(plan, actor=request.user, seed=int(seed) if seed else None)
         messages.success(request, _("Sample drawn: %(n)d interactions (seed %(seed)d).")

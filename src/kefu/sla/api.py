@@ -270,7 +270,7 @@ def calendar_deadline(
     return {"calendar": bc.name, "start": start, "seconds": q.seconds, "due_at": due}
 
 
-class ReportQuery(Schema):
+class SlaReportQuery(Schema):
     start: dt.date = Field(..., alias="from")
     end: dt.date = Field(..., alias="to")
     group: Literal["policy", "team", "agent", "type", "month"] = "policy"
@@ -294,7 +294,7 @@ class RowOut(Out):
 
 
 @router.get("/sla/report", response=list[RowOut], summary="SLA compliance for a period")
-def report(request: HttpRequest, q: Query[ReportQuery]) -> list[dict[str, Any]]:
+def report(request: HttpRequest, q: Query[SlaReportQuery]) -> list[dict[str, Any]]:
     require_perm(request.user, "sla.view")
     if q.end < q.start:
         raise HttpError(422, _("“to” is before “from”."))

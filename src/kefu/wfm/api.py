@@ -15,6 +15,7 @@ from pydantic import Field
 from kefu.accounts.models import Team, User
 from kefu.core.api_base import Input, Out
 from kefu.core.permissions import require_perm, require_staff
+from kefu.core.validation import PathId
 from kefu.wfm import selectors, services
 from kefu.wfm.access import access_forecast, access_roster
 from kefu.wfm.models import Roster
@@ -122,7 +123,7 @@ def create_forecast(request: HttpRequest, payload: ForecastIn) -> Status[dict[st
 
 
 @router.get("/wfm/forecasts/{forecast_id}", response=ForecastOut, summary="A forecast")
-def get_forecast(request: HttpRequest, forecast_id: int) -> dict[str, Any]:
+def get_forecast(request: HttpRequest, forecast_id: PathId) -> dict[str, Any]:
     return _forecast_out(access_forecast(_user(request), forecast_id))
 
 
@@ -225,7 +226,7 @@ def create_roster(request: HttpRequest, payload: RosterIn) -> Status[dict[str, A
 
 
 @router.get("/wfm/rosters/{roster_id}", response=RosterOut, summary="A roster and its coverage")
-def get_roster(request: HttpRequest, roster_id: int) -> dict[str, Any]:
+def get_roster(request: HttpRequest, roster_id: PathId) -> dict[str, Any]:
     return _roster_out(access_roster(_user(request), roster_id))
 
 
@@ -243,7 +244,7 @@ class RosterCellOut(Out):
 
 
 @router.put("/wfm/rosters/{roster_id}/shifts", response=RosterCellOut, summary="Change one shift")
-def put_cell(request: HttpRequest, roster_id: int, payload: CellIn) -> dict[str, Any]:
+def put_cell(request: HttpRequest, roster_id: PathId, payload: CellIn) -> dict[str, Any]:
     user = _user(request)
     ros = access_roster(user, roster_id)
     agent = get_object_or_404(User, pk=payload.agent)
@@ -254,7 +255,7 @@ def put_cell(request: HttpRequest, roster_id: int, payload: CellIn) -> dict[str,
 
 
 @router.post("/wfm/rosters/{roster_id}/publish", response=RosterOut, summary="Publish a roster")
-def publish(request: HttpRequest, roster_id: int) -> dict[str, Any]:
+def publish(request: HttpRequest, roster_id: PathId) -> dict[str, Any]:
     user = _user(request)
     ros = access_roster(user, roster_id)
     return _roster_out(services.publish_roster(actor=user, roster_obj=ros))
