@@ -58,7 +58,9 @@ def visibility_q(user: Any) -> Q | None:
         return Q(customer_id=user.customer_id) if user.customer_id else NOTHING
     if not has_perm(user, "tickets.view"):
         return NOTHING
-    scope = role_scope(user.role)
+    scope = getattr(user, "_kefu_scope", None)
+    if scope is None:  # once per request's user: the page asks for several lists
+        scope = user._kefu_scope = role_scope(user.role)
     if scope == VisibilityRule.Scope.ALL:
         return None
     teams = team_ids(user)

@@ -78,7 +78,9 @@ def world(centre):
 
 
 def titles(user) -> set[str]:
-    return set(visible_tickets(user).values_list("title", flat=True))
+    # as a new request would: the user loaded afresh (visibility is worked out once per request)
+    fresh = type(user).objects.get(pk=user.pk)
+    return set(visible_tickets(fresh).values_list("title", flat=True))
 
 
 def test_visibility_by_role(world):

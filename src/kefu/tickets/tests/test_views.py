@@ -85,7 +85,9 @@ def test_the_ticket_page_within_its_query_budget(client, busy):
     with CaptureQueriesContext(connection) as queries:
         response = client.get(reverse("tickets:detail", args=[ticket.number]))
     assert response.status_code == 200
-    assert len(queries) <= 22, [q["sql"][:100] for q in queries]
+    # 20 for the work order itself, plus the panels of the contact channels (e-mail: its
+    # inbound and outbound messages; hotline: its calls)
+    assert len(queries) <= 23, [q["sql"][:100] for q in queries]
 
 
 def test_reply_from_the_ticket_page(client, centre):
