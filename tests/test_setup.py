@@ -7,6 +7,7 @@ import ast
 import importlib.metadata
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tomllib
@@ -35,8 +36,9 @@ def test_setup_tests_runs_as_root_where_sudo_does_not_exist(tmp_path):
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     for tool in ("bash", "id", "dirname", "python3", "env"):
-        found = subprocess.run(["which", tool], capture_output=True, text=True, check=True)
-        (bin_dir / tool).symlink_to(found.stdout.strip())
+        found = shutil.which(tool)
+        assert found is not None, tool
+        (bin_dir / tool).symlink_to(found)
     # when
     result = subprocess.run(
         [str(ROOT / "scripts" / "setup-tests"), "--dry-run"],
