@@ -39,13 +39,13 @@ def _mount() -> None:
     from kefu.customers.api import router as customers
     from kefu.email.api import router as email
     from kefu.kb.api import router as kb
+    from kefu.qa.api import router as qa
     from kefu.routing.api import router as routing
     from kefu.search.api import router as search
-    from kefu.surveys.api import router as surveys
     from kefu.sla.api import router as sla
+    from kefu.surveys.api import router as surveys
     from kefu.tickets.api import router as tickets
     from kefu.wfm.api import router as wfm
-    from kefu.qa.api import router as qa
 
     api.add_router("", accounts)
     api.add_router("", customers)
