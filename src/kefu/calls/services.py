@@ -357,6 +357,17 @@ def log_call_on_ticket(*, actor: Any, call: Call, ticket: Any) -> Call:
     return call
 
 
+WrapUpHook = Callable[[Call], object]
+WRAP_UP_HOOKS: list[WrapUpHook] = []
+"""Run inside the transaction when a call is first wrapped up (the surveys app sends the
+after-call survey from here)."""
+
+
+def register_wrap_up_hook(hook: WrapUpHook) -> None:
+    if hook not in WRAP_UP_HOOKS:
+        WRAP_UP_HOOKS.append(hook)
+
+
 @transaction.atomic
 def wrap_up(*, actor: Any, call: Call, code: str, note: str = "", acw_s: int | None = None) -> Call:
     """The agent's summary of the call (话后小结) and the after-call work it took."""
@@ -385,6 +396,9 @@ def wrap_up(*, actor: Any, call: Call, code: str, note: str = "", acw_s: int | N
         actor=actor,
         changes={k: [before[k], after[k]] for k in before if before[k] != after[k]},
     )
+    if before["wrapup"] is None:
+        for hook in WRAP_UP_HOOKS:
+            hook(call)
     return call
 
 

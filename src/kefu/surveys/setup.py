@@ -52,6 +52,10 @@ def register() -> None:
     SCOPES.setdefault("surveys:write", _("Record follow-up calls and survey results"))
     register_labels(ACTION_LABELS)
     register_ticket_hook(on_ticket_change)
+    from kefu.calls.services import register_wrap_up_hook
+    from kefu.surveys.services import call_ended
+
+    register_wrap_up_hook(lambda call: call_ended(call=call))
     register_ticket_panel(ticket_panel)
     register_nav(
         NavItem("followups", _("Follow-up calls"), "surveys:tasks", "telephone-outbound", "work", order=45, perm="surveys.followup"),

@@ -119,3 +119,20 @@ def test_ivr_import_through_the_api(centre, survey):
         "file": ["ivr.json 第 1 行：通话“c-7”已有 IVR 评价。"]
     }
     assert Response.objects.count() == 1
+
+
+def test_the_agents_wrap_up_of_a_call_sends_the_after_call_survey(
+    centre, survey, django_capture_on_commit_callbacks
+):
+    from kefu.calls.models import WrapUpCode
+    from kefu.calls.services import wrap_up
+
+    LogBackend.outbox.clear()
+    call = _call(centre)
+    WrapUpCode.objects.get_or_create(code="solved", defaults={"label": "已解决", "active": True})
+    with django_capture_on_commit_callbacks(execute=True):
+        wrap_up(actor=centre["agent"], call=call, code="solved", note="已解答")
+        # wrapping the same call up again sends nothing more
+        wrap_up(actor=centre["agent"], call=call, code="solved", note="补充说明")
+    assert len(LogBackend.outbox) == 1
+    assert Invitation.objects.filter(call=call).count() == 1
