@@ -114,3 +114,16 @@ def test_kefu_bench_names_the_extra_when_a_package_is_missing():
     assert result.returncode != 0
     assert "needs aiohttp" in result.stderr and ".[bench]" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_every_translation_uses_the_placeholders_of_its_source():
+    import polib
+
+    po = polib.pofile(str(ROOT / "src/kefu/locale/zh_Hans/LC_MESSAGES/django.po"))
+    wrong = []
+    for entry in po:
+        wanted = set(re.findall(r"%\(\w+\)[sdf]", entry.msgid + (entry.msgid_plural or "")))
+        for text in [entry.msgstr, *entry.msgstr_plural.values()]:
+            if text and set(re.findall(r"%\(\w+\)[sdf]", text)) - wanted:
+                wrong.append((entry.msgid, text))
+    assert wrong == []

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import pytest
@@ -18,6 +17,7 @@ from kefu.core.consumers import FRAME_BURST
 from kefu.core.realtime import ticket_group
 from kefu.core.routing import websocket_urlpatterns
 from kefu.testing.factories import make_ticket
+from kefu.testing.fixtures import run_async
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -68,7 +68,7 @@ def test_an_agent_who_leaves_the_team_stops_receiving_its_work_orders_events(cen
         await socket.disconnect()
         return first, second, quiet
 
-    first, second, quiet = asyncio.run(scenario())
+    first, second, quiet = run_async(scenario())
     # then
     assert first == {"type": "ticket.changed", "ticket": ticket.pk, "n": 1}
     assert second == {"type": "unsubscribed", "group": group}
@@ -94,7 +94,7 @@ def test_a_frame_that_is_not_json_gets_an_error_and_the_socket_stays(centre):
         await socket.disconnect()
         return answers
 
-    answers = asyncio.run(scenario())
+    answers = run_async(scenario())
     assert answers == [
         {"type": "error", "message": "frames must be JSON objects"},
         {"type": "error", "message": "frames must be JSON objects"},
@@ -115,7 +115,7 @@ def test_a_flood_of_frames_closes_the_socket_with_a_policy_code(centre):
             if output["type"] == "websocket.close":
                 return output
 
-    closed = asyncio.run(scenario())
+    closed = run_async(scenario())
     assert closed["code"] == 1008
 
 
@@ -132,6 +132,6 @@ def test_signing_out_closes_the_live_socket(centre):
         await database_sync_to_async(client.post)("/logout/")
         return await socket.receive_output(timeout=5)
 
-    closed = asyncio.run(scenario())
+    closed = run_async(scenario())
     # then
     assert (closed["type"], closed["code"]) == ("websocket.close", 4401)
