@@ -91,22 +91,34 @@ def logout_view(request: HttpRequest) -> HttpResponse:
     return redirect("portal:login" if portal else "accounts:login")
 
 
-def password_reset_request(request: HttpRequest) -> HttpResponse:
+def account_mail_form(
+    request: HttpRequest, *, kind: str, portal: bool, sent: str, then: str, template: str
+) -> HttpResponse:
+    """The page that asks for a password-reset (``reset``) or sign-in-link (``link``) mail:
+    the same answer whoever the address belongs to; a wait message past the client's limit."""
     form = forms.EmailForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
             services.request_account_mail(
-                "reset", form.cleaned_data["email"], portal=False, ip=client_ip(request)
+                kind, form.cleaned_data["email"], portal=portal, ip=client_ip(request)
             )
         except services.MailThrottled:
             form.add_error(None, TOO_MANY_MAILS())
         else:
-            messages.info(
-                request,
-                _("If an account uses this address, a link to reset the password is on its way."),
-            )
-            return redirect("accounts:login")
-    return render(request, "accounts/password_reset.html", {"form": form})
+            messages.info(request, sent)
+            return redirect(then)
+    return render(request, template, {"form": form})
+
+
+def password_reset_request(request: HttpRequest) -> HttpResponse:
+    return account_mail_form(
+        request,
+        kind="reset",
+        portal=False,
+        sent=_("If an account uses this address, a link to reset the password is on its way."),
+        then="accounts:login",
+        template="accounts/password_reset.html",
+    )
 
 
 def _user_from_uid(uidb64: str) -> User | None:

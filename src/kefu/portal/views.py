@@ -12,12 +12,12 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from kefu.accounts import services as account_services
-from kefu.accounts.forms import EmailForm, PasswordChangeForm
+from kefu.accounts.forms import PasswordChangeForm
 from kefu.accounts.models import User
 from kefu.accounts.views import (
-    TOO_MANY_MAILS,
     _safe_next,
     _user_from_uid,
+    account_mail_form,
     password_reset_confirm,
     remember_device,
 )
@@ -58,23 +58,16 @@ def login_view(request: HttpRequest) -> HttpResponse:
 
 
 def login_link_request(request: HttpRequest) -> HttpResponse:
-    form = EmailForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            account_services.request_account_mail(
-                "link", form.cleaned_data["email"], portal=True, ip=client_ip(request)
-            )
-        except account_services.MailThrottled:
-            form.add_error(None, TOO_MANY_MAILS())
-        else:
-            messages.info(
-                request,
-                _(
-                    "If a portal account uses this address, a sign-in link is on its way. It works once, for two hours."
-                ),
-            )
-            return redirect("portal:login")
-    return render(request, "portal/login_link.html", {"form": form})
+    return account_mail_form(
+        request,
+        kind="link",
+        portal=True,
+        sent=_(
+            "If a portal account uses this address, a sign-in link is on its way. It works once, for two hours."
+        ),
+        then="portal:login",
+        template="portal/login_link.html",
+    )
 
 
 def login_link(request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
@@ -126,23 +119,16 @@ def register(request: HttpRequest) -> HttpResponse:
 
 
 def password_reset(request: HttpRequest) -> HttpResponse:
-    form = EmailForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            account_services.request_account_mail(
-                "reset", form.cleaned_data["email"], portal=True, ip=client_ip(request)
-            )
-        except account_services.MailThrottled:
-            form.add_error(None, TOO_MANY_MAILS())
-        else:
-            messages.info(
-                request,
-                _(
-                    "If a portal account uses this address, a link to reset the password is on its way."
-                ),
-            )
-            return redirect("portal:login")
-    return render(request, "portal/password_reset.html", {"form": form})
+    return account_mail_form(
+        request,
+        kind="reset",
+        portal=True,
+        sent=_(
+            "If a portal account uses this address, a link to reset the password is on its way."
+        ),
+        then="portal:login",
+        template="portal/password_reset.html",
+    )
 
 
 def password_reset_confirm_view(request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
