@@ -128,11 +128,19 @@ class RepeatedParameterError(ValueError):
     """A query parameter that takes one value was given several."""
 
 
+class NulCharacterError(ValueError):
+    """A JSON string holds U+0000, which no text column stores."""
+
+
 def _refuse_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     seen: dict[str, Any] = {}
     for key, value in pairs:
         if key in seen:
             raise DuplicateKeyError(key)
+        if "\x00" in key or (isinstance(value, str) and "\x00" in value):
+            raise NulCharacterError(key)
+        if isinstance(value, list) and any(isinstance(v, str) and "\x00" in v for v in value):
+            raise NulCharacterError(key)
         seen[key] = value
     return seen
 
@@ -231,6 +239,10 @@ def install_error_handlers(api: NinjaAPI) -> None:
             cause = exc.__cause__
             if isinstance(cause, DuplicateKeyError):
                 message = _("The JSON body names “%(key)s” more than once; send each key once.") % {
+                    "key": str(cause)[:100]
+                }
+            elif isinstance(cause, NulCharacterError):
+                message = _("The JSON body holds a NUL character in “%(key)s”.") % {
                     "key": str(cause)[:100]
                 }
             elif isinstance(cause, RequestDataTooBig):

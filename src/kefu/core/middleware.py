@@ -148,6 +148,11 @@ class RequestLimitsMiddleware:
         return self.get_response(request)
 
     def _refusal(self, request: HttpRequest) -> tuple[int, str] | None:
+        if "\x00" in request.META.get("QUERY_STRING", "") or any(
+            "\x00" in key or any("\x00" in v for v in values) for key, values in request.GET.lists()
+        ):
+            # No text column stores it (PostgreSQL refuses it outright): say so at the door.
+            return 400, str(_("The query string contains a NUL character."))
         raw_length = request.META.get("CONTENT_LENGTH") or "0"
         if not raw_length.isascii() or not raw_length.isdigit():
             return 400, str(_("The Content-Length header is not a number."))

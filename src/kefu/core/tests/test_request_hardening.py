@@ -454,3 +454,13 @@ def test_desk_forms_with_odd_ids_are_not_server_errors(centre, method, url, data
     client.force_login(centre["supervisor"])
     response = getattr(client, method)(url, data or {})
     assert response.status_code < 500
+
+
+def test_a_nul_character_in_a_query_or_a_json_string_is_a_400(centre):
+    api = ApiClient(user=centre["admin"])
+    assert api.client.get("/api/v1/organizations?q=%00abc").status_code == 400
+    assert Client().get("/login/?next=%00").status_code == 400
+    response = api.post("tickets", raw='{"title": "停电\\u0000", "type": "fault"}')
+    assert response.status_code == 400
+    assert "NUL" in _error(response)["message"]
+    assert Ticket.objects.count() == 0
