@@ -339,6 +339,7 @@ class ApiRateLimitMiddleware:
             from kefu.accounts.services import authenticate_token
 
             found = authenticate_token(auth.removeprefix("Bearer ").strip())
+            request.kefu_token = found  # type: ignore[attr-defined] # TokenAuth reuses it
             if found is not None:
                 return f"token:{found[1].prefix}"
         elif not auth:
