@@ -35,11 +35,17 @@ install_error_handlers(api)
 def _mount() -> None:
     from kefu.accounts.api import router as accounts
     from kefu.calls.api import router as calls
+    from kefu.chat.api import router as chat
     from kefu.core.api import router as audit
     from kefu.customers.api import router as customers
     from kefu.email.api import router as email
+    from kefu.field.api import router as field
+    from kefu.incidents.api import router as incidents
     from kefu.kb.api import router as kb
+    from kefu.plans.api import router as plans
     from kefu.qa.api import router as qa
+    from kefu.reports.api import router as reports
+    from kefu.requirements.api import router as requirements
     from kefu.routing.api import router as routing
     from kefu.search.api import router as search
     from kefu.sla.api import router as sla
@@ -60,6 +66,12 @@ def _mount() -> None:
     api.add_router("", email)
     api.add_router("", surveys)
     api.add_router("", qa)
+    api.add_router("", chat)
+    api.add_router("", reports)
+    api.add_router("", field)
+    api.add_router("", plans)
+    api.add_router("", requirements)
+    api.add_router("", incidents)
 
 
 _mount()

@@ -156,6 +156,12 @@ INSTALLED_APPS = [
     "kefu.calls",
     "kefu.surveys",
     "kefu.qa",
+    "kefu.chat",
+    "kefu.reports",
+    "kefu.field",
+    "kefu.plans",
+    "kefu.requirements",
+    "kefu.incidents",
 ]
 
 MIDDLEWARE = [

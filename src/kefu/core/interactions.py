@@ -96,3 +96,65 @@ def last_contacts(customer: Any, user: Any, limit: int = 10) -> list[Any]:
     from kefu.customers.selectors import customer_history
 
     return customer_history(customer, user, limit=limit)
+
+
+# --- What every channel tells a contact, and who hears about a new contact --------------------
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A message the centre publishes on its channels (an outage, a holiday timetable): the
+    portal banner, the chat greeting, the e-mail auto-reply and the IVR announcement read it."""
+
+    key: str  # stable id of what publishes it, e.g. "incident:12"
+    title: str
+    text: str  # plain text; every screen escapes it
+    severity: str = "info"  # "info" | "warning" | "critical"
+    ivr_text: str = ""  # shorter wording for the IVR's text-to-speech, "" to reuse ``text``
+
+
+NoticeProvider = Callable[[str], list[Notice]]
+"""(channel code) -> the notices that channel should show now."""
+
+ContactListener = Callable[["ContactReceived"], None]
+"""Called inside the transaction that stored a new contact."""
+
+
+@dataclass(frozen=True)
+class ContactReceived:
+    """A new contact on any channel, announced by the channel that took it."""
+
+    channel: str  # a ``core.choices.Channel`` value
+    obj: Any  # the stored record: a Ticket, a Chat conversation, a Call, ...
+    customer: Any = None
+    text: str = ""  # what the customer said first (subject, first message, IVR transcript)
+    area: str = ""  # the place the contact concerns (地区/台区/站点), "" when unknown
+    ticket: Any = None  # the work order the contact opened or joined, if any
+
+
+NOTICE_PROVIDERS: list[NoticeProvider] = []
+CONTACT_LISTENERS: list[ContactListener] = []
+
+
+def register_notice_provider(provider: NoticeProvider) -> None:
+    if provider not in NOTICE_PROVIDERS:
+        NOTICE_PROVIDERS.append(provider)
+
+
+def current_notices(channel: str) -> list[Notice]:
+    """What ``channel`` should tell a contact now, most severe first."""
+    order = {"critical": 0, "warning": 1, "info": 2}
+    found = [notice for provider in NOTICE_PROVIDERS for notice in provider(channel)]
+    return sorted(found, key=lambda n: order.get(n.severity, 3))
+
+
+def register_contact_listener(listener: ContactListener) -> None:
+    if listener not in CONTACT_LISTENERS:
+        CONTACT_LISTENERS.append(listener)
+
+
+def contact_received(contact: ContactReceived) -> None:
+    """Channels call this when they store a new contact (a live call, a chat, an e-mail that
+    opened a work order); listeners such as major incidents link it."""
+    for listener in CONTACT_LISTENERS:
+        listener(contact)

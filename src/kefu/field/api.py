@@ -1,0 +1,7 @@
+"""Field service in the API."""
+
+from __future__ import annotations
+
+from ninja import Router
+
+router = Router(tags=["Field service"])

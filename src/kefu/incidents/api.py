@@ -1,0 +1,7 @@
+"""Major incidents in the API."""
+
+from __future__ import annotations
+
+from ninja import Router
+
+router = Router(tags=["Major incidents"])

@@ -1,0 +1,7 @@
+"""Customer requirements in the API."""
+
+from __future__ import annotations
+
+from ninja import Router
+
+router = Router(tags=["Customer requirements"])
