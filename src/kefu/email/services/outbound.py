@@ -12,7 +12,7 @@ from email.utils import format_datetime, formataddr
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from kefu.accounts.models import User
@@ -199,6 +199,26 @@ def _language(ticket: Ticket) -> str:
     return "en" if str(language).startswith("en") else "zh-hans"
 
 
+def with_notices(text: str, language: str) -> str:
+    """An acknowledgement followed by what the centre publishes for e-mail right now (an
+    outage, a holiday timetable), most severe first, in the customer's language."""
+    from kefu.core.interactions import current_notices
+
+    notices = current_notices(Channel.EMAIL)
+    if not notices:
+        return text
+    with translation.override("en" if language == "en" else "zh-hans"):
+        heading = _("Service notices")
+    lines = [text.rstrip(), "", f"—— {heading} ——"]
+    for notice in notices:
+        title = " ".join(notice.title.split())
+        lines.append("")
+        if title:
+            lines.append(f"【{title}】")
+        lines.append(notice.text.strip())
+    return "\n".join(lines).rstrip() + "\n"
+
+
 def _queue(
     *,
     ticket: Ticket,
@@ -235,6 +255,8 @@ def _queue(
             "body": body,
         },
     )
+    if kind == Kind.ACKNOWLEDGEMENT:
+        text = with_notices(text, _language(ticket))
     in_reply_to, references = _thread_headers(ticket)
     outbound = OutboundEmail.objects.create(
         mailbox=mailbox,

@@ -210,3 +210,57 @@ def test_template_rules(centre: Any) -> None:
             actor=centre["agent"], kind="reply", language="en", subject="s", body="{body}"
         )
     assert EmailTemplate.objects.count() == 0
+
+
+def test_acknowledgement_carries_the_published_notices(
+    mailbox_factory: Any, smtp_tls: Any, monkeypatch: Any
+) -> None:
+    from kefu.core import interactions
+
+    asked: list[str] = []
+
+    def outage(channel: str) -> list[interactions.Notice]:
+        asked.append(channel)
+        return [
+            interactions.Notice(key="t:1", title="计划停电", text="12月5日 8:00–12:00 东区检修。"),
+            interactions.Notice(
+                key="t:2",
+                title="城区大面积停电",
+                text="抢修中，预计 18:00 恢复。",
+                severity="critical",
+            ),
+        ]
+
+    monkeypatch.setattr(interactions, "NOTICE_PROVIDERS", [])
+    interactions.register_notice_provider(outage)
+    mailbox = mailbox_factory(smtp=smtp_tls)  # acknowledgements on
+    # when a new customer writes in
+    ticket = services.ingest(mailbox, corpus("foxmail_gb2312.eml")).inbound.ticket
+    # then the acknowledgement tells them the number, then the notices, most severe first
+    [sent] = smtp_tls.messages
+    msg = sent["message"]
+    assert msg["Auto-Submitted"] == "auto-replied"
+    text = msg.get_content().replace("\r\n", "\n")
+    assert ticket.number in text
+    notices = text[text.index("—— 服务公告 ——") :]
+    assert notices == (
+        "—— 服务公告 ——\n\n【城区大面积停电】\n抢修中，预计 18:00 恢复。\n\n"
+        "【计划停电】\n12月5日 8:00–12:00 东区检修。\n"
+    )
+    assert asked == ["email"]
+    assert OutboundEmail.objects.get().body == text
+
+
+def test_acknowledgement_without_notices_is_the_template_alone(
+    mailbox_factory: Any, smtp_tls: Any, monkeypatch: Any
+) -> None:
+    from kefu.core import interactions
+
+    monkeypatch.setattr(interactions, "NOTICE_PROVIDERS", [])
+    mailbox = mailbox_factory(smtp=smtp_tls)
+    services.ingest(mailbox, corpus("foxmail_gb2312.eml"))
+    text = smtp_tls.messages[0]["message"].get_content()
+    assert "服务公告" not in text
+    assert text.replace("\r\n", "\n").endswith(
+        "如需补充，请直接回复本邮件，并保留主题中的工单号。\n"
+    )
