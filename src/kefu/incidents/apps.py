@@ -6,3 +6,8 @@ class IncidentsConfig(AppConfig):
     name = "kefu.incidents"
     label = "incidents"
     verbose_name = _("Major incidents")
+
+    def ready(self) -> None:
+        from kefu.incidents import setup
+
+        setup.register()
