@@ -6,3 +6,8 @@ class PlansConfig(AppConfig):
     name = "kefu.plans"
     label = "plans"
     verbose_name = _("Service plans and inspections")
+
+    def ready(self) -> None:
+        from kefu.plans import setup
+
+        setup.register()

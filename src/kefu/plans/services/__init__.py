@@ -1,0 +1,1 @@
+"""Service-plan rules. Views, the API and jobs call these."""

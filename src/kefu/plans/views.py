@@ -1,0 +1,268 @@
+"""Service-plan screens: the plans and their rounds, rectifications, training attendance, and the
+checklist / rectification panel on the ticket page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count, Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from kefu.core.permissions import has_perm, require_perm
+from kefu.core.validation import parse_id
+from kefu.plans import access
+from kefu.plans.defaults import TYPES
+from kefu.plans.models import (
+    Attendance,
+    ChecklistTemplate,
+    PlanKind,
+    Rectification,
+    Result,
+    ServicePlan,
+)
+from kefu.plans.services import checklists, rectifications, training
+from kefu.tickets.access import access_ticket
+
+PANEL_TYPES = frozenset(code for code, *_rest in TYPES)
+
+
+def _errors(exc: ValidationError) -> str:
+    if hasattr(exc, "error_dict"):
+        return " ".join(m for msgs in exc.message_dict.values() for m in msgs)
+    return " ".join(exc.messages)
+
+
+# --- the ticket page ---------------------------------------------------------------------------
+
+
+def ticket_panel(request: HttpRequest, ticket: Any) -> str:
+    """The checklist a planned work order carries and, on a rectification's work order, its
+    state and actions. Other work orders cost no query."""
+    if ticket.ticket_type.code not in PANEL_TYPES or not has_perm(request.user, "plans.view"):
+        return ""
+    run = checklists.run_for_ticket(ticket)
+    results = list(run.results.select_related("item", "photo", "checked_by")) if run else []
+    rect = (
+        Rectification.objects.filter(ticket=ticket).select_related("owner", "inspector").first()
+        if ticket.ticket_type.code == "rectification"
+        else None
+    )
+    templates: list[ChecklistTemplate] = []
+    if run is None and rect is None and has_perm(request.user, "plans.check"):
+        templates = list(ChecklistTemplate.objects.filter(is_active=True).order_by("name"))
+    if run is None and rect is None and not templates:
+        return ""
+    findings = {
+        r.finding_id: r
+        for r in Rectification.objects.filter(finding__in=[x.pk for x in results]).only(
+            "pk", "finding_id", "ticket_id", "state"
+        ).select_related("ticket")
+    } if any(x.result == Result.FAIL for x in results) else {}  # fmt: skip
+    rows = [{"result": x, "finding": findings.get(x.pk)} for x in results]
+    done = sum(1 for x in results if x.result != Result.PENDING)
+    return render_to_string(
+        "plans/_ticket_panel.html",
+        {
+            "ticket": ticket,
+            "run": run,
+            "rows": rows,
+            "done": done,
+            "total": len(results),
+            "rect": rect,
+            "moves": _moves(request.user, rect) if rect else [],
+            "templates": templates,
+            "can_check": has_perm(request.user, "plans.check") and ticket.is_open,
+            "choices": [(Result.PASS, Result.PASS.label), (Result.FAIL, Result.FAIL.label),
+                        (Result.NA, Result.NA.label)],
+            "now": timezone.now(),
+        },
+        request=request,
+    )  # fmt: skip
+
+
+def _moves(user: Any, rect: Rectification) -> list[tuple[str, str]]:
+    labels = {
+        "start": _("Start rectifying"),
+        "submit": _("Submit for sign-off"),
+        "sign_off": _("Sign off"),
+        "return": _("Return"),
+    }
+    return [
+        (to, str(labels[name]))
+        for to, name in rectifications.moves_from(rect.state)
+        if rectifications._may(user, rect, name)
+    ]
+
+
+@login_required
+@require_POST
+def check(request: HttpRequest, number: str, result_id: int) -> HttpResponse:
+    ticket = access_ticket(request.user, number, perm="tickets.edit")
+    result = checklists.access_result(request.user, ticket, result_id)
+    try:
+        checklists.check_item(
+            actor=request.user,
+            result=result,
+            value=request.POST.get("result", ""),
+            note=request.POST.get("note", ""),
+            photo=request.FILES.get("photo"),
+        )
+    except ValidationError as exc:
+        messages.error(request, _errors(exc))
+    return redirect("tickets:detail", number=ticket.number)
+
+
+@login_required
+@require_POST
+def attach(request: HttpRequest, number: str) -> HttpResponse:
+    ticket = access_ticket(request.user, number, perm="tickets.edit")
+    template = access.access_checklist(request.user, parse_id(request.POST.get("checklist")))
+    try:
+        checklists.attach_checklist(actor=request.user, ticket=ticket, template=template)
+    except ValidationError as exc:
+        messages.error(request, _errors(exc))
+    return redirect("tickets:detail", number=ticket.number)
+
+
+@login_required
+@require_POST
+def move_rectification(request: HttpRequest, rect_id: int) -> HttpResponse:
+    rect = access.access_rectification(request.user, rect_id)
+    access_ticket(request.user, rect.ticket.number)
+    try:
+        rectifications.transition_rectification(
+            actor=request.user,
+            rect=rect,
+            to=request.POST.get("to", ""),
+            note=request.POST.get("note", ""),
+            evidence=request.FILES.get("evidence"),
+            expected_version=parse_id(request.POST.get("version")),
+        )
+    except ValidationError as exc:
+        messages.error(request, _errors(exc))
+    except PermissionDenied as exc:
+        messages.error(request, str(exc))
+    return redirect("tickets:detail", number=rect.ticket.number)
+
+
+# --- plans -------------------------------------------------------------------------------------
+
+
+@login_required
+def plan_list(request: HttpRequest) -> HttpResponse:
+    require_perm(request.user, "plans.view")
+    kind = request.GET.get("kind", "")
+    plans = access.visible_plans(request.user).select_related("customer", "assignee", "team")
+    if kind in PlanKind.values:
+        plans = plans.filter(kind=kind)
+    plans = plans.annotate(round_count=Count("rounds")).order_by("-is_active", "next_due_on", "name")
+    return render(
+        request,
+        "plans/list.html",
+        {"plans": plans[:300], "kind": kind, "kinds": PlanKind.choices},
+    )
+
+
+@login_required
+def plan_detail(request: HttpRequest, plan_id: int) -> HttpResponse:
+    plan = access.access_plan(request.user, plan_id)
+    rounds = list(
+        plan.rounds.select_related("ticket", "ticket__assignee").order_by("-period_start")[:24]
+    )
+    sessions = []
+    if plan.kind == PlanKind.TRAINING:
+        sessions = list(
+            plan.sessions.prefetch_related("attendance__trainee").order_by("-starts_at")[:12]
+        )
+    targets = []
+    if plan.kind == PlanKind.CARE:
+        targets = list(
+            plan.care_targets.select_related("customer", "callback").order_by("-created_at")[:50]
+        )
+    return render(
+        request,
+        "plans/detail.html",
+        {
+            "plan": plan,
+            "rounds": rounds,
+            "sessions": sessions,
+            "trainees": list(plan.trainees.all()) if plan.kind == PlanKind.TRAINING else [],
+            "targets": targets,
+            "can_mark": has_perm(request.user, "plans.training"),
+            "now": timezone.now(),
+        },
+    )
+
+
+@login_required
+@require_POST
+def mark(request: HttpRequest, session_id: int, attendance_id: int) -> HttpResponse:
+    session = access.access_session(request.user, session_id)
+    row = access.access_attendance(request.user, session, attendance_id)
+    try:
+        training.mark_attendance(
+            actor=request.user, attendance=row, status=request.POST.get("status", "")
+        )
+    except ValidationError as exc:
+        messages.error(request, _errors(exc))
+    return redirect("plans:detail", plan_id=session.plan_id)
+
+
+# --- rectifications ----------------------------------------------------------------------------
+
+
+@login_required
+def rectification_list(request: HttpRequest) -> HttpResponse:
+    show = request.GET.get("show", "open")
+    rows = access.visible_rectifications(request.user).select_related(
+        "ticket", "owner", "inspector", "plan"
+    )
+    now = timezone.now()
+    if show == "overdue":
+        rows = rows.filter(rectifications.overdue_q(now))
+    elif show == "escalated":
+        rows = rows.filter(escalation_level__gt=0).exclude(state=Rectification.State.SIGNED_OFF)
+    elif show == "done":
+        rows = rows.filter(state=Rectification.State.SIGNED_OFF)
+    else:
+        show = "open"
+        rows = rows.exclude(state=Rectification.State.SIGNED_OFF)
+    counts = access.visible_rectifications(request.user).aggregate(
+        overdue=Count("pk", filter=rectifications.overdue_q(now)),
+        submitted=Count("pk", filter=Q(state=Rectification.State.SUBMITTED)),
+    )
+    return render(
+        request,
+        "plans/rectifications.html",
+        {
+            "rows": rows.order_by("-escalation_level", "deadline")[:300],
+            "show": show,
+            "counts": counts,
+            "now": now,
+            "tabs": [
+                ("open", _("Open")),
+                ("overdue", _("Overdue")),
+                ("escalated", _("Escalated")),
+                ("done", _("Signed off")),
+            ],
+        },
+    )
+
+
+def attendance_status_choices() -> list[tuple[str, str]]:
+    return [(Attendance.Status.PRESENT, Attendance.Status.PRESENT.label),
+            (Attendance.Status.ABSENT, Attendance.Status.ABSENT.label)]  # fmt: skip
+
+
+def plan_url(plan: ServicePlan) -> str:
+    from django.urls import reverse
+
+    return reverse("plans:detail", args=[plan.pk])
