@@ -6,3 +6,8 @@ class ChatConfig(AppConfig):
     name = "kefu.chat"
     label = "chat"
     verbose_name = _("Live chat")
+
+    def ready(self) -> None:
+        from kefu.chat import setup
+
+        setup.register()

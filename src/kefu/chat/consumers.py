@@ -1,0 +1,341 @@
+"""The chat sockets: ``/ws/chat/guest/`` (the widget, with its guest token) and
+``/ws/chat/agent/`` (the agent console and supervisors watching, with the session).
+
+Protocol (JSON text frames):
+
+- the client opens with ``{"type": "hello", "token": …, "last": N}`` (guest) or joins chats
+  with ``{"type": "join", "conv": id, "last": N}`` (staff); the server joins the chat's group
+  first and then replays every stored message after N, so nothing falls between the two;
+- ``{"type": "msg", "cid": …, "body": …}`` is stored, then acknowledged with
+  ``{"type": "ack", "cid": …, "seq": …}`` and pushed to the chat's group; a resend with the
+  same ``cid`` gets the same ack and is not pushed again;
+- ``{"type": "ping", "last": N}`` every few seconds: the server answers with the chat's last
+  sequence number and replays anything after N that the client missed (a push lost while the
+  channel layer was away), and joins the group again (a restarted Redis forgets groups);
+- ``typing`` and ``read`` go to the other side; whispers only ever go to the staff group.
+
+Every frame is limited in size and rate; refusals are an ``error`` frame naming the reason and
+a log line; a flood or a bad token closes the socket (4403 / 1008).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from typing import Any
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
+
+from kefu.chat import services
+from kefu.chat.models import Conversation, Message
+
+log = logging.getLogger("kefu.chat")
+
+MAX_FRAME = 16_384
+FRAME_RATE = 5.0  # frames a second, sustained
+FRAME_BURST = 20.0
+MAX_JOINED = 50
+CLOSE_POLICY = 1008
+CLOSE_TOO_BIG = 1009
+CLOSE_DENIED = 4403
+
+
+def _db(func: Any) -> Any:
+    """Run ``func`` on a worker thread of the pool (each has its own connection)."""
+    return database_sync_to_async(func, thread_sensitive=False)
+
+
+def _error_text(exc: ValidationError) -> str:
+    if hasattr(exc, "message_dict"):
+        return "; ".join(str(m) for msgs in exc.message_dict.values() for m in msgs)
+    return "; ".join(str(m) for m in exc.messages)
+
+
+class _ChatSocket(AsyncWebsocketConsumer):  # type: ignore[misc]
+    side = "guest"
+
+    async def connect(self) -> None:
+        self.joined: set[str] = set()
+        self.seen: dict[int, int] = {}
+        self.allowance = FRAME_BURST
+        self.checked_at = time.monotonic()
+        self.typed_at = 0.0
+        await self.accept()
+
+    async def disconnect(self, code: int) -> None:
+        for group in list(getattr(self, "joined", ())):
+            try:
+                await self.channel_layer.group_discard(group, self.channel_name)
+            except Exception:  # noqa: BLE001 - the layer may be the thing that went away
+                log.info("chat socket could not leave %s", group)
+
+    async def send_json(self, content: dict[str, Any]) -> None:
+        await self.send(text_data=json.dumps(content, ensure_ascii=False))
+
+    async def refuse(self, message: str, *, close: int | None = None, **extra: Any) -> None:
+        log.info("chat %s socket refused: %s", self.side, message)
+        await self.send_json({"type": "error", "message": message, **extra})
+        if close is not None:
+            await self.close(code=close)
+
+    def _within_rate(self) -> bool:
+        now = time.monotonic()
+        self.allowance = min(FRAME_BURST, self.allowance + (now - self.checked_at) * FRAME_RATE)
+        self.checked_at = now
+        if self.allowance < 1:
+            return False
+        self.allowance -= 1
+        return True
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if not self._within_rate():
+            await self.refuse("too many messages; slow down and reconnect", close=CLOSE_POLICY)
+            return
+        if text_data is None:
+            await self.refuse("send JSON text frames")
+            return
+        if len(text_data) > MAX_FRAME:
+            await self.refuse(f"frames are at most {MAX_FRAME} characters", close=CLOSE_TOO_BIG)
+            return
+        try:
+            content = json.loads(text_data)
+        except ValueError:
+            await self.refuse("frames must be JSON objects")
+            return
+        if not isinstance(content, dict) or not isinstance(content.get("type"), str):
+            await self.refuse("frames must be JSON objects with a type")
+            return
+        await self.handle(content)
+
+    async def handle(self, content: dict[str, Any]) -> None:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    # --- groups and replay --------------------------------------------------------------------
+
+    async def _join(self, group: str) -> None:
+        await self.channel_layer.group_add(group, self.channel_name)
+        self.joined.add(group)
+
+    async def _replay(self, conversation_id: int, after: int, *, for_staff: bool) -> int:
+        """Send every stored message after ``after``; returns the last sequence number sent."""
+        last = after
+        while True:
+            batch = await _db(services.messages_after)(conversation_id, last, for_staff=for_staff)
+            payloads = await _db(lambda rows: [services.message_payload(m) for m in rows])(batch)
+            for payload in payloads:
+                await self.send_json(payload)
+                last = payload["seq"]
+            if len(batch) < 500:
+                break
+        self.seen[conversation_id] = max(self.seen.get(conversation_id, 0), last)
+        return last
+
+    async def kefu_push(self, event: dict[str, Any]) -> None:
+        payload = event.get("payload") or {}
+        if payload.get("type") == "msg":
+            conv = payload.get("conv")
+            if isinstance(conv, int):
+                self.seen[conv] = max(self.seen.get(conv, 0), int(payload.get("seq", 0)))
+        await self.send_json(payload)
+
+    async def _push(self, group: str, payload: dict[str, Any]) -> None:
+        try:
+            await self.channel_layer.group_send(
+                group, {"type": "kefu.push", "group": group, "payload": payload}
+            )
+        except Exception:  # noqa: BLE001 - stored already; the others' pings will fetch it
+            log.warning("chat push to %s failed; clients catch up on their next ping", group)
+
+    async def _post(
+        self, conversation_id: int, sender: str, content: dict[str, Any], author: Any
+    ) -> None:
+        try:
+            message, created = await _db(services.post_message)(
+                conversation_id=conversation_id,
+                sender=sender,
+                body=content.get("body"),
+                client_id=content.get("cid"),
+                author=author,
+            )
+        except ValidationError as exc:
+            await self.refuse(_error_text(exc), cid=content.get("cid"))
+            return
+        payload = await _db(services.message_payload)(message)
+        await self.send_json({"type": "ack", "conv": conversation_id, "cid": message.client_id,
+                              "seq": message.seq, "at": payload["at"]})  # fmt: skip
+        if created:
+            group = (
+                services.staff_group(conversation_id)
+                if sender == Message.Sender.WHISPER
+                else services.chat_group(conversation_id)
+            )
+            await self._push(group, payload)
+
+    async def _ping(
+        self, conversation_id: int, content: dict[str, Any], *, for_staff: bool
+    ) -> None:
+        last = content.get("last")
+        last = last if isinstance(last, int) and not isinstance(last, bool) else 0
+        current = await _db(
+            lambda: (
+                Conversation.objects.filter(pk=conversation_id)
+                .values_list("last_seq", "state")
+                .first()
+            )
+        )()
+        if current is None:
+            await self.close(code=CLOSE_DENIED)
+            return
+        for group in [g for g in self.joined if g.endswith(f"-{conversation_id}")]:
+            try:
+                await self.channel_layer.group_add(group, self.channel_name)
+            except Exception:  # noqa: BLE001
+                log.info("chat socket could not rejoin %s", group)
+        if current[0] > last:
+            await self._replay(conversation_id, last, for_staff=for_staff)
+        await self.send_json(
+            {"type": "pong", "conv": conversation_id, "last_seq": current[0], "state": current[1]}
+        )
+
+
+class GuestConsumer(_ChatSocket):
+    side = "guest"
+
+    async def connect(self) -> None:
+        self.conversation_id: int | None = None
+        await super().connect()
+
+    async def handle(self, content: dict[str, Any]) -> None:
+        kind = content["type"]
+        if self.conversation_id is None:
+            if kind != "hello":
+                await self.refuse("say hello with your chat token first", close=CLOSE_DENIED)
+                return
+            try:
+                conversation = await _db(services.conversation_for_token)(content.get("token"))
+            except PermissionDenied as exc:
+                await self.refuse(str(exc), close=CLOSE_DENIED)
+                return
+            self.conversation_id = conversation.pk
+            await self._join(services.chat_group(conversation.pk))
+            last = content.get("last")
+            last = last if isinstance(last, int) and not isinstance(last, bool) else 0
+            await self._replay(conversation.pk, last, for_staff=False)
+            state = await _db(self._state)(conversation.pk)
+            await self.send_json(state)
+            return
+        conv = self.conversation_id
+        if kind == "msg":
+            await self._post(conv, Message.Sender.GUEST, content, None)
+        elif kind == "ping":
+            await self._ping(conv, content, for_staff=False)
+        elif kind == "typing":
+            now = time.monotonic()
+            if now - self.typed_at >= 2.0:
+                self.typed_at = now
+                await self._push(services.staff_group(conv),
+                                 {"type": "typing", "conv": conv, "from": "guest"})  # fmt: skip
+        elif kind == "read":
+            seq = content.get("seq")
+            if isinstance(seq, int) and not isinstance(seq, bool):
+                marker = await _db(services.mark_read)(conversation_id=conv, side="guest", seq=seq)
+                await self._push(services.staff_group(conv),
+                                 {"type": "read", "conv": conv, "from": "guest", "seq": marker})  # fmt: skip
+        elif kind == "queue":
+            await self.send_json(await _db(self._state)(conv))
+        else:
+            await self.refuse(f"unknown frame type {kind[:20]!r}")
+
+    @staticmethod
+    def _state(pk: int) -> dict[str, Any]:
+        conversation = Conversation.objects.select_related("agent", "queue_item").get(pk=pk)
+        payload = services.state_payload(conversation)
+        position = services.queue_state(conversation)
+        payload["position"] = position.position
+        payload["wait_seconds"] = position.wait_seconds
+        payload["agent_read_seq"] = conversation.agent_read_seq
+        return payload
+
+
+class AgentConsumer(_ChatSocket):
+    side = "agent"
+
+    async def connect(self) -> None:
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated or not user.is_active:
+            await self.close(code=4401)
+            return
+        self.user = user
+        self.rights: dict[int, str] = {}  # conversation id -> "agent" | "watch"
+        await super().connect()
+
+    async def handle(self, content: dict[str, Any]) -> None:
+        kind = content["type"]
+        conv = content.get("conv")
+        if not isinstance(conv, int) or isinstance(conv, bool) or conv <= 0:
+            await self.refuse("name the chat: conv")
+            return
+        if kind == "join":
+            if conv not in self.rights and len(self.rights) >= MAX_JOINED:
+                await self.refuse(f"at most {MAX_JOINED} chats on one socket")
+                return
+            right = await _db(self._right)(conv)
+            if right is None:
+                await self.refuse("not found", conv=conv)
+                return
+            self.rights[conv] = right
+            await self._join(services.chat_group(conv))
+            await self._join(services.staff_group(conv))
+            last = content.get("last")
+            last = last if isinstance(last, int) and not isinstance(last, bool) else 0
+            await self._replay(conv, last, for_staff=True)
+            await self.send_json({"type": "joined", "conv": conv, "as": right})
+            return
+        if conv not in self.rights:
+            await self.refuse("join the chat first", conv=conv)
+            return
+        if kind == "ping":
+            await self._ping(conv, content, for_staff=True)
+        elif kind in ("msg", "whisper"):
+            right = await _db(self._right)(conv)  # still theirs? (transferred, ended)
+            if right is None:
+                self.rights.pop(conv, None)
+                await self.refuse("not found", conv=conv)
+                return
+            if kind == "msg" and right != "agent":
+                await self.refuse("only the agent in this chat writes to the customer",
+                                  conv=conv, cid=content.get("cid"))  # fmt: skip
+                return
+            sender = Message.Sender.AGENT if kind == "msg" else Message.Sender.WHISPER
+            await self._post(conv, sender, content, self.user)
+        elif kind == "typing":
+            now = time.monotonic()
+            if self.rights[conv] == "agent" and now - self.typed_at >= 2.0:
+                self.typed_at = now
+                await self._push(services.chat_group(conv),
+                                 {"type": "typing", "conv": conv, "from": "agent"})  # fmt: skip
+        elif kind == "read":
+            seq = content.get("seq")
+            if isinstance(seq, int) and not isinstance(seq, bool) and self.rights[conv] == "agent":
+                marker = await _db(services.mark_read)(conversation_id=conv, side="agent", seq=seq)
+                await self._push(services.chat_group(conv),
+                                 {"type": "read", "conv": conv, "from": "agent", "seq": marker})  # fmt: skip
+        elif kind == "leave":
+            self.rights.pop(conv, None)
+            for group in (services.chat_group(conv), services.staff_group(conv)):
+                self.joined.discard(group)
+                await self.channel_layer.group_discard(group, self.channel_name)
+        else:
+            await self.refuse(f"unknown frame type {kind[:20]!r}")
+
+    def _right(self, conv: int) -> str | None:
+        from kefu.chat.access import chat_right
+
+        try:
+            return chat_right(self.user, conv)
+        except Http404:
+            return None

@@ -1,0 +1,76 @@
+"""Read queries of the chat screens."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Q
+
+from kefu.chat.models import Conversation, WrapUpCode
+from kefu.core.permissions import has_perm
+
+
+def my_chats(user: Any) -> list[Conversation]:
+    return list(
+        Conversation.objects.filter(agent=user, state=Conversation.State.ACTIVE)
+        .select_related("customer")
+        .order_by("accepted_at")[:50]
+    )
+
+
+def waiting_chats(user: Any) -> list[Conversation]:
+    """Chats offered to this agent now, and (for pick-up) those still waiting in the queues."""
+    from kefu.routing.models import QueueItem
+
+    if not has_perm(user, "chat.work"):
+        return []
+    return list(
+        Conversation.objects.filter(state=Conversation.State.WAITING)
+        .filter(
+            Q(queue_item__state=QueueItem.State.WAITING)
+            | Q(queue_item__state=QueueItem.State.OFFERED, queue_item__agent=user)
+        )
+        .select_related("queue_item")
+        .order_by("created_at")[:50]
+    )
+
+
+def live_chats() -> list[Conversation]:
+    return list(
+        Conversation.objects.exclude(state=Conversation.State.ENDED)
+        .select_related("agent")
+        .order_by("created_at")[:200]
+    )
+
+
+def panel_context(user: Any, conversation: Conversation, right: str) -> dict[str, Any]:
+    from kefu.accounts.models import Team, User
+    from kefu.core.interactions import last_contacts
+    from kefu.core.permissions import AGENT_ROLES
+    from kefu.tickets.models import TicketType
+
+    history: list[Any] = []
+    if conversation.customer is not None and has_perm(user, "customers.view"):
+        history = last_contacts(conversation.customer, user, limit=8)
+    earlier = list(
+        Conversation.objects.filter(
+            guest_contact=conversation.guest_contact, widget=conversation.widget
+        )
+        .exclude(pk=conversation.pk)
+        .exclude(guest_contact="")
+        .order_by("-created_at")[:5]
+    )
+    return {
+        "c": conversation,
+        "right": right,
+        "history": history,
+        "earlier": earlier,
+        "wrap_codes": list(WrapUpCode.objects.filter(active=True)),
+        "agents": list(
+            User.objects.filter(is_active=True, role__in=list(AGENT_ROLES))
+            .exclude(pk=user.pk)
+            .order_by("display_name")[:200]
+        ),
+        "teams": list(Team.objects.order_by("name")[:100]),
+        "ticket_types": list(TicketType.objects.filter(is_active=True).order_by("pk")),
+    }

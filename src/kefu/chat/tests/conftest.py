@@ -1,0 +1,41 @@
+from typing import Any
+
+import pytest
+from django.db import transaction
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
+
+
+@pytest.fixture
+def at_once(monkeypatch):
+    """Run what a service schedules for after commit at once (tests never commit)."""
+
+    def run(func, using=None, robust=False):
+        func()
+
+    monkeypatch.setattr(transaction, "on_commit", run)
+
+
+@pytest.fixture
+def chat_centre(centre: dict[str, Any]) -> dict[str, Any]:
+    """The small centre plus a manual chat queue served by the first line, an available agent
+    and a widget on https://shop.example.com."""
+    from kefu.chat.models import Widget, WrapUpCode
+    from kefu.routing.models import RoutingQueue
+    from kefu.routing.services import set_presence
+
+    queue = RoutingQueue.objects.create(code="chat", name="在线客服", strategy="manual",
+                                        kinds=["chat"])  # fmt: skip
+    queue.teams.set([centre["front"]])
+    set_presence(actor=None, user=centre["agent"], state="available")
+    widget = Widget.objects.create(
+        name="官网", allowed_origins=["https://shop.example.com"], topics=["电费", "停电"]
+    )
+    code = WrapUpCode.objects.create(code="solved", label="已解决")
+    return {**centre, "queue": queue, "widget": widget, "code": code}
