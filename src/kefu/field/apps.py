@@ -6,3 +6,8 @@ class FieldConfig(AppConfig):
     name = "kefu.field"
     label = "field"
     verbose_name = _("Field service")
+
+    def ready(self) -> None:
+        from kefu.field import setup
+
+        setup.register()
