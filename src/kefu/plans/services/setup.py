@@ -139,6 +139,8 @@ PLAN_FIELDS = (
     "assignee",
     "inspector",
     "rectify_days",
+    "session_time",
+    "session_minutes",
     "care_action",
     "care_trigger",
     "audience_tier",
