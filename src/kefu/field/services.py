@@ -355,7 +355,8 @@ def add_photos(
         return []
     if visit.engineer_id != actor.pk:
         raise PermissionDenied(_("Only the visit's engineer can do this."))
-    if visit.state != S.ON_SITE and not (allow_done and visit.state in (S.ON_SITE, S.DONE)):
+    state = Visit.objects.filter(pk=visit.pk).values_list("state", flat=True).first()
+    if state != S.ON_SITE and not (allow_done and state == S.DONE):
         raise ValidationError({"photos": [_("Photos are added on site.")]})
     have = VisitPhoto.objects.filter(visit=visit).count()
     if have + len(uploads) > MAX_PHOTOS:

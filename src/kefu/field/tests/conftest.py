@@ -42,7 +42,7 @@ def field(centre):
         address="武汉市中山路 1 号 开闭所", installed_on=today - dt.timedelta(days=400),
         warranty_until=today + dt.timedelta(days=300), service_level=level,
     )
-    ticket = make_ticket(actor=centre["agent"], customer=customer, title="配电终端离线")
+    ticket = make_ticket(actor=centre["agent"], customer=customer.pk, title="配电终端离线")
     warehouse = Location.objects.create(name="中心备件库", keeper=centre["supervisor"])
     van = Location.objects.create(name="服务车", kind=Location.Kind.VAN, keeper=centre["engineer"])
     part = Part.objects.create(code="DTU-PS-48", name="电源模块", lead_time_days=14)
