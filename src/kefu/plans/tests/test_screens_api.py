@@ -1,0 +1,106 @@
+"""The screens, the ticket-page panel and the API, with who may do what."""
+
+import datetime as dt
+
+import pytest
+
+from kefu.plans.models import ChecklistResult, Rectification, ServicePlan
+from kefu.plans.services.schedule import generate_due
+from kefu.plans.tests.helpers import checklist, inspection_plan
+from kefu.testing.factories import ApiClient
+
+D = dt.date
+
+
+@pytest.fixture
+def round_ticket(centre, plan_types):
+    inspection_plan(assignee=centre["agent"], inspector=centre["supervisor"])
+    (made,) = generate_due(D(2026, 6, 1))
+    return made.ticket
+
+
+@pytest.mark.django_db
+def test_the_ticket_page_shows_the_checklist_and_a_tick_raises_a_finding(centre, round_ticket, client, at_once):
+    client.force_login(centre["agent"])
+    page = client.get(f"/tickets/{round_ticket.number}/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert 'data-testid="plans-panel"' in html and "变压器温度正常" in html
+    item = ChecklistResult.objects.get(run__ticket=round_ticket, item__position=1)
+    answer = client.post(
+        f"/plans/ticket/{round_ticket.number}/check/{item.pk}/", {"result": "fail", "note": "油温85℃"}
+    )
+    assert answer.status_code == 302
+    rect = Rectification.objects.get()
+    assert rect.hazard == "变压器温度正常: 油温85℃"
+    page = client.get(f"/tickets/{round_ticket.number}/")
+    assert 'data-testid="finding-link"' in page.content.decode()
+    # another work order's item cannot be ticked through this one
+    other = client.post(f"/plans/ticket/{rect.ticket.number}/check/{item.pk}/", {"result": "pass"})
+    assert other.status_code == 403
+    item.refresh_from_db()
+    assert item.result == "fail"
+
+
+@pytest.mark.django_db
+def test_other_work_orders_spend_no_query_on_the_panel(centre, plan_types, rf):
+    from kefu.plans.views import ticket_panel
+    from kefu.testing.factories import make_ticket
+
+    ticket = make_ticket(actor=centre["agent"])
+    request = rf.get("/")
+    request.user = centre["agent"]
+    from django.test.utils import CaptureQueriesContext
+    from django.db import connection
+
+    ticket.ticket_type  # noqa: B018 - loaded, as on the ticket page
+    with CaptureQueriesContext(connection) as queries:
+        assert ticket_panel(request, ticket) == ""
+    assert len(queries) == 0
+
+
+@pytest.mark.django_db
+def test_lists_and_roles(centre, round_ticket, client, django_assert_max_num_queries):
+    client.force_login(centre["supervisor"])
+    for i in range(5):
+        inspection_plan(name=f"巡检{i}", checklist=checklist(name=f"表{i}"))
+    with django_assert_max_num_queries(12):
+        assert client.get("/plans/").status_code == 200
+    plan = ServicePlan.objects.get(name="配电房月度巡检")
+    assert client.get(f"/plans/{plan.pk}/").status_code == 200
+    assert client.get("/plans/rectifications/?show=overdue").status_code == 200
+    client.force_login(centre["liaison"])
+    assert client.get("/plans/").status_code == 403
+    assert client.get(f"/plans/{plan.pk}/").status_code == 404
+
+
+@pytest.mark.django_db
+def test_api_creates_a_plan_ticks_and_moves_a_rectification(centre, round_ticket, at_once):
+    lead = ApiClient(centre["supervisor"])
+    made = lead.post("plans/checklists", {"name": "消防设施检查表", "kind": "fire_safety",
+                                          "items": [{"text": "灭火器压力正常"}, {"text": "疏散通道畅通"}]})  # fmt: skip
+    assert made.status_code == 201, made.content
+    answer = lead.post("plans", {"name": "消防设施季度检查", "kind": "fire_safety",
+                                 "frequency": "quarterly", "starts_on": "2026-01-01",
+                                 "checklist": made.json()["id"], "lead_days": 7})  # fmt: skip
+    assert answer.status_code == 201, answer.content
+    assert answer.json()["next_due_on"] is not None
+    bad = lead.post("plans", {"name": "坏", "kind": "inspection", "frequency": "weekly",
+                              "starts_on": "2026-01-01", "weekdays": [9], "checklist": made.json()["id"]})  # fmt: skip
+    assert bad.status_code == 422
+    assert not ServicePlan.objects.filter(name="坏").exists()
+    agent = ApiClient(centre["agent"])
+    assert agent.post("plans", {"name": "x", "kind": "drill", "frequency": "once",
+                                "starts_on": "2026-01-01"}).status_code == 403  # fmt: skip
+    items = agent.get(f"plans/tickets/{round_ticket.number}/checklist").json()
+    ticked = agent.post(f"plans/tickets/{round_ticket.number}/checklist/{items[2]['id']}",
+                        {"result": "fail", "note": "应急灯损坏"})  # fmt: skip
+    assert ticked.status_code == 200
+    rect_number = ticked.json()[2]["rectification"]
+    assert rect_number is not None
+    (rect,) = agent.get("plans/rectifications").json()
+    assert rect["ticket"] == rect_number and rect["state"] == "open"
+    moved = agent.post(f"plans/rectifications/{rect['id']}/move", {"to": "rectifying"})
+    assert moved.status_code == 200 and moved.json()["state"] == "rectifying"
+    refused = agent.post(f"plans/rectifications/{rect['id']}/move", {"to": "signed_off"})
+    assert refused.status_code == 422
