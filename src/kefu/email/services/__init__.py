@@ -1,7 +1,14 @@
 """E-mail channel rules. Views, the API, jobs and commands call these."""
 
 from kefu.email.services.fetch import FetchBusy, FetchResult, fetch_mailbox, watch_mailbox
-from kefu.email.services.inbound import Ingested, find_thread, ingest, match_customer, reprocess
+from kefu.email.services.inbound import (
+    Ingested,
+    find_thread,
+    ingest,
+    ingest_batch,
+    match_customer,
+    reprocess,
+)
 from kefu.email.services.mailboxes import (
     Check,
     create_mailbox,
@@ -26,6 +33,7 @@ __all__ = [
     "fetch_mailbox",
     "find_thread",
     "ingest",
+    "ingest_batch",
     "match_customer",
     "on_ticket_event",
     "queue_acknowledgement",

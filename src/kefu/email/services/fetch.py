@@ -1,5 +1,6 @@
-"""Fetching a mailbox: list what the server holds, skip what was taken before, take the rest
-one message per transaction — so a fetch killed half-way resumes without duplicates."""
+"""Fetching a mailbox: list what the server holds, skip what was taken before, take the rest in
+batches, one transaction per batch — so a fetch killed half-way keeps the batches it finished,
+redoes the one it was on, and creates no duplicates."""
 
 from __future__ import annotations
 
@@ -12,12 +13,15 @@ from django.utils import timezone
 
 from kefu.email.connectors import open_source
 from kefu.email.models import FetchedUid, InboundEmail, Mailbox
-from kefu.email.services.inbound import ingest
+from kefu.email.services.inbound import ingest_batch
 from kefu.email.services.mailboxes import describe_error, server_in
 
 log = logging.getLogger(__name__)
 LEASE_SECONDS = 600
 IDLE_SECONDS = 25 * 60  # RFC 2177: re-issue IDLE at least every 29 minutes
+BATCH_MESSAGES = 50
+BATCH_BYTES = 32 * 1024 * 1024
+"""A batch ends at this many messages or bytes, whichever comes first."""
 
 
 @dataclass
@@ -70,8 +74,20 @@ def _take(mailbox: Mailbox, source: object, result: FetchResult) -> None:
         )
         pending.extend((k, h) for k, h in chunk if k not in taken)
     by_handle = {h: k for k, h in pending}
+    batch: list[tuple[str, bytes]] = []
+    size = 0
     for handle, raw in source.fetch([h for _k, h in pending]):  # type: ignore[attr-defined]
-        done = ingest(mailbox, raw, uid=by_handle[handle])
+        batch.append((by_handle[handle], raw))
+        size += len(raw)
+        if len(batch) >= BATCH_MESSAGES or size >= BATCH_BYTES:
+            _store(mailbox, batch, result)
+            batch, size = [], 0
+    if batch:
+        _store(mailbox, batch, result)
+
+
+def _store(mailbox: Mailbox, batch: list[tuple[str, bytes]], result: FetchResult) -> None:
+    for done in ingest_batch(mailbox, batch):
         if done.duplicate:
             result.duplicates += 1
         elif done.inbound.state == InboundEmail.State.QUARANTINED:

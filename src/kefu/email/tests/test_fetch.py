@@ -12,6 +12,7 @@ import pytest
 from kefu.email import services
 from kefu.email.connectors import ImapSource
 from kefu.email.models import FetchedUid, InboundEmail
+from kefu.email.services import fetch as fetching
 from kefu.email.services import inbound as pipeline
 from kefu.email.tests.conftest import corpus
 from kefu.tickets.models import Ticket
@@ -70,6 +71,7 @@ def test_fetch_killed_half_way_resumes_without_duplicates_or_losses(
     loaded: Any, monkeypatch: Any
 ) -> None:
     _server, mailbox, _account = loaded
+    monkeypatch.setattr(fetching, "BATCH_MESSAGES", 2)  # batches of two messages
     real_route = pipeline._route
     calls = {"n": 0}
 
@@ -80,10 +82,10 @@ def test_fetch_killed_half_way_resumes_without_duplicates_or_losses(
             raise KeyboardInterrupt("killed")  # ...and the process dies before the commit
 
     monkeypatch.setattr(pipeline, "_route", dies_on_the_third)
-    # when the fetch dies on the third message
+    # when the fetch dies on the third message, in the second batch
     with pytest.raises(KeyboardInterrupt):
         services.fetch_mailbox(mailbox)
-    # then the first two are kept whole, the third left no trace
+    # then the first batch is kept whole, the second left no trace
     assert InboundEmail.objects.count() == 2
     assert FetchedUid.objects.count() == 2
     assert Ticket.objects.count() == 2
