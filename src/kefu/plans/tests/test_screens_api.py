@@ -104,3 +104,32 @@ def test_api_creates_a_plan_ticks_and_moves_a_rectification(centre, round_ticket
     assert moved.status_code == 200 and moved.json()["state"] == "rectifying"
     refused = agent.post(f"plans/rectifications/{rect['id']}/move", {"to": "signed_off"})
     assert refused.status_code == 422
+
+
+@pytest.mark.django_db
+def test_demo_seeds_plans_rounds_and_an_escalated_rectification(at_once):
+    import random
+
+    from django.utils import timezone
+
+    from kefu.core.demo import DemoContext
+    from kefu.plans.demo import seed_plans
+    from kefu.sla.defaults import install as install_sla
+    from kefu.testing.factories import make_customer, make_tier, make_user
+    from kefu.tickets.defaults import install
+
+    install()
+    install_sla()
+    make_tier()
+    make_customer(name="江城第一人民医院", kind="organization")
+    supervisor = make_user("supervisor")
+    agents = [make_user("agent_l1"), make_user("agent_l1"), make_user("agent_l2")]
+    ctx = DemoContext(rng=random.Random(7), now=timezone.now(),
+                      data={"supervisor": supervisor, "agents": agents, "qa": make_user("qa")})  # fmt: skip
+    seed_plans(ctx)
+    names = set(ServicePlan.objects.values_list("name", flat=True))
+    assert {"配电房月度巡检", "消防设施季度检查", "消防演练", "新系统上线培训",
+            "春节前VIP客户关怀"} <= names  # fmt: skip
+    assert ServicePlan.objects.get(name="配电房月度巡检").rounds.count() >= 6
+    assert Rectification.objects.filter(escalation_level__gt=0).exists()
+    assert Rectification.objects.filter(state="signed_off").exists()
