@@ -182,7 +182,9 @@ def publish(
 
 
 @router.post("/incidents/{incident_id}/resolve", response=IncidentDetailOut)
-def resolve(request: HttpRequest, incident_id: PathId, payload: IncidentResolveIn) -> dict[str, Any]:
+def resolve(
+    request: HttpRequest, incident_id: PathId, payload: IncidentResolveIn
+) -> dict[str, Any]:
     incident = access.access_incident(request.user, incident_id, perm="incidents.manage")
     incident = services.resolve_incident(
         actor=request.user,  # type: ignore[arg-type]

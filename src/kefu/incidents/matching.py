@@ -40,7 +40,7 @@ def clean_terms(raw: Iterable[str] | str) -> list[str]:
 
 
 def match(areas: Sequence[str], keywords: Sequence[str], place: str, text: str) -> str | None:
-    """"area" or "keyword" when the contact belongs to the incident, else None."""
+    """ "area" or "keyword" when the contact belongs to the incident, else None."""
     where = fold(place) + "\n" + fold(text)
     said = fold(text) + "\n" + fold(place)
     area_hit = any(key and key in where for key in (fold(a) for a in areas))

@@ -141,7 +141,9 @@ class Link(models.Model):
         indexes = [
             models.Index(fields=["incident", "linked_at"], name="incident_link_time_idx"),
             models.Index(
-                fields=["ticket"], name="incident_link_ticket_idx", condition=Q(ticket__isnull=False)
+                fields=["ticket"],
+                name="incident_link_ticket_idx",
+                condition=Q(ticket__isnull=False),
             ),
         ]
 

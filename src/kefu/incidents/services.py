@@ -12,7 +12,7 @@ from typing import Any
 from django.contrib.contenttypes.models import ContentType
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, models, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -63,9 +63,7 @@ def move_name(current: str, target: str) -> str:
                     _("An incident that is “%(current)s” cannot become “%(target)s”.")
                     % {
                         "current": Status(current).label,
-                        "target": Status(target).label
-                        if target in Status.values
-                        else target,
+                        "target": Status(target).label if target in Status.values else target,
                     }
                 ]
             }
@@ -179,7 +177,9 @@ def _lock(incident: Incident, expected_version: int | None = None) -> Incident:
     locked = Incident.objects.select_for_update().get(pk=incident.pk)
     if expected_version is not None and locked.version != expected_version:
         raise Conflict(
-            _("This incident was changed by someone else since you opened it. Reload and try again."),
+            _(
+                "This incident was changed by someone else since you opened it. Reload and try again."
+            ),
             current_version=locked.version,
         )
     return locked
@@ -401,8 +401,12 @@ def start_closing(
     return incident
 
 
+STALE = dt.timedelta(minutes=15)
+
+
 def _start_closing(actor: User, incident: Incident, reply: str) -> None:
-    if incident.closing_running:
+    started = incident.closing_started_at
+    if incident.closing_running and started and timezone.now() - started < STALE:
         raise ValidationError(_("The work orders are being answered already."))
     require_perm(actor, "tickets.reply")
     require_perm(actor, "tickets.transition")
@@ -427,9 +431,7 @@ def _start_closing(actor: User, incident: Incident, reply: str) -> None:
         actor,
         data={"reply": reply, "work_orders": incident.closing_total},
     )
-    from kefu.incidents.tasks import close_linked_task
-
-    enqueue(close_linked_task, incident.pk)
+    transaction.on_commit(lambda: start_parts(incident.pk), robust=True)
 
 
 @transaction.atomic
@@ -520,7 +522,10 @@ def unlink(*, actor: User, link: Link) -> None:
     incident = _lock(link.incident)
     if incident.status == Status.CLOSED:
         raise ValidationError(_("A closed incident cannot be changed."))
-    if link.ticket_id and ClosingReply.objects.filter(incident=incident, ticket_id=link.ticket_id).exists():
+    if (
+        link.ticket_id
+        and ClosingReply.objects.filter(incident=incident, ticket_id=link.ticket_id).exists()
+    ):
         raise ValidationError(_("This work order was answered for the incident already."))
     events.record(
         "incident_contact_unlinked",
@@ -539,9 +544,7 @@ def _candidates(incident: Incident) -> Any:
     q = Q()
     for term in terms:
         q |= Q(place__icontains=term) | Q(title__icontains=term) | Q(description__icontains=term)
-    return Ticket.objects.filter(
-        q, is_open=True, created_at__gte=incident.started_at - LOOKBACK
-    )
+    return Ticket.objects.filter(q, is_open=True, created_at__gte=incident.started_at - LOOKBACK)
 
 
 @transaction.atomic
@@ -653,11 +656,48 @@ class ClosingResult:
     failed: int = 0
 
 
-def run_closing(incident_id: int, *, batch: int = BATCH) -> ClosingResult:
-    """The background job: in batches, for every linked work order not yet answered for this
-    incident, write the idempotency row, reply and resolve through the work-order state machine
+PARTS = 4
+"""The answering job runs as this many parts at once (work orders split by id), so that
+several workers share 10,000 work orders; each part is safe to run twice."""
+
+
+def _claim(incident_id: int, ticket_ids: list[int]) -> set[int]:
+    """Write the idempotency rows for these work orders; returns those this caller claimed
+    (a row another run wrote already, committed or not, is not claimed twice)."""
+    if not ticket_ids:
+        return set()
+    table = connection.ops.quote_name(ClosingReply._meta.db_table)
+    now = timezone.now()
+    values = ", ".join(["(%s, %s, %s, %s, %s)"] * len(ticket_ids))
+    params: list[Any] = []
+    for pk in ticket_ids:
+        params += [incident_id, pk, ClosingReply.State.SENT, "", now]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (incident_id, ticket_id, state, detail, at) VALUES {values} "  # noqa: S608 - table name from the model, values bound
+            "ON CONFLICT (incident_id, ticket_id) DO NOTHING RETURNING ticket_id",
+            params,
+        )
+        return {int(row[0]) for row in cursor.fetchall()}
+
+
+def start_parts(incident_id: int) -> None:
+    """Queue the answering job's parts (called after the closing request commits)."""
+    from kefu.incidents.tasks import close_linked_task
+
+    for part in range(PARTS):
+        enqueue(close_linked_task, incident_id, part, PARTS)
+
+
+def run_closing(
+    incident_id: int, part: int = 0, parts: int = 1, *, batch: int = BATCH
+) -> ClosingResult:
+    """The background job (or one part of it: work orders whose id modulo ``parts`` is
+    ``part``): in batches, for every linked work order not yet answered for this incident,
+    claim the idempotency row, then reply and resolve through the work-order state machine
     (events and hooks as for any reply). Safe to run twice or at the same time: the unique row
-    makes the second attempt skip a work order the first one answered."""
+    makes a second attempt skip a work order the first one answered. The part that finds
+    nothing left marks the incident finished."""
     from kefu.tickets.services import transition_ticket
     from kefu.tickets.states import Status as TicketStatus
 
@@ -670,6 +710,8 @@ def run_closing(incident_id: int, *, batch: int = BATCH) -> ClosingResult:
         return result
     answered = ClosingReply.objects.filter(incident_id=incident_id).values("ticket_id")
     linked = Link.objects.filter(incident_id=incident_id, ticket__isnull=False)
+    if parts > 1:
+        linked = linked.alias(part=models.F("ticket_id") % parts).filter(part=part)
     last = 0
     while True:
         ids = list(
@@ -682,33 +724,40 @@ def run_closing(incident_id: int, *, batch: int = BATCH) -> ClosingResult:
             break
         last = ids[-1]
         with transaction.atomic():
-            tickets = Ticket.objects.in_bulk(ids)
-            for pk in ids:
-                ticket = tickets.get(pk)
-                if ticket is None:
-                    continue
-                _answer_one(incident, actor, ticket, result, transition_ticket, TicketStatus)
+            claimed = _claim(incident_id, ids)
+            tickets = Ticket.objects.in_bulk(sorted(claimed))
+            for pk in sorted(claimed):
+                _answer_one(incident, actor, tickets[pk], result, transition_ticket, TicketStatus)
+    _finish_if_done(incident)
+    return result
+
+
+def _finish_if_done(incident: Incident) -> None:
+    if open_linked_tickets(incident).exists():
+        return  # another part is still answering (its claims are not committed yet)
     with transaction.atomic():
         incident = _lock(incident)
-        if incident.closing_finished_at is None:
-            incident.closing_finished_at = timezone.now()
-            _touch(incident, ["closing_finished_at"])
-            counts = dict(
-                ClosingReply.objects.filter(incident=incident)
-                .values_list("state")
-                .annotate(n=models.Count("id"))
-            )
-            _record(
-                "incident_closing_finished",
-                incident,
-                actor,
-                data={
-                    "sent": counts.get(ClosingReply.State.SENT, 0),
-                    "skipped": counts.get(ClosingReply.State.SKIPPED, 0),
-                    "failed": counts.get(ClosingReply.State.FAILED, 0),
-                },
-            )
-    return result
+        if incident.closing_finished_at is not None or incident.closing_started_at is None:
+            return
+        incident.closing_finished_at = timezone.now()
+        _touch(incident, ["closing_finished_at"])
+        counts = dict(
+            ClosingReply.objects.filter(incident=incident)
+            .order_by()
+            .values_list("state")
+            .annotate(n=models.Count("id"))
+            .values_list("state", "n")
+        )
+        _record(
+            "incident_closing_finished",
+            incident,
+            incident.closing_by,
+            data={
+                "sent": counts.get(ClosingReply.State.SENT, 0),
+                "skipped": counts.get(ClosingReply.State.SKIPPED, 0),
+                "failed": counts.get(ClosingReply.State.FAILED, 0),
+            },
+        )
 
 
 def _answer_one(
@@ -719,16 +768,10 @@ def _answer_one(
     transition_ticket: Any,
     ticket_status: Any,
 ) -> None:
-    try:
-        with transaction.atomic():
-            row = ClosingReply.objects.create(
-                incident=incident, ticket=ticket, state=ClosingReply.State.SENT
-            )
-    except IntegrityError:
-        return  # answered by another run of this job
     if not ticket.is_open:
-        row.state = ClosingReply.State.SKIPPED
-        row.save(update_fields=["state"])
+        ClosingReply.objects.filter(incident=incident, ticket=ticket).update(
+            state=ClosingReply.State.SKIPPED
+        )
         result.skipped += 1
         return
     try:
@@ -742,9 +785,9 @@ def _answer_one(
             )
     except (ValidationError, PermissionDenied, Conflict) as exc:
         message = " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
-        row.state = ClosingReply.State.FAILED
-        row.detail = message[:300]
-        row.save(update_fields=["state", "detail"])
+        ClosingReply.objects.filter(incident=incident, ticket=ticket).update(
+            state=ClosingReply.State.FAILED, detail=message[:300]
+        )
         result.failed += 1
         return
     result.sent += 1

@@ -24,7 +24,7 @@ from kefu.core.exports import SafeCsvWriter
 from kefu.core.permissions import has_perm, require_perm
 from kefu.core.validation import Conflict, parse_id
 from kefu.incidents import access, selectors, services
-from kefu.incidents.models import ACTIVE_STATES, Incident, Link, Severity, Status
+from kefu.incidents.models import ACTIVE_STATES, Incident, Severity, Status
 
 LINKS_SHOWN = 100
 
@@ -43,9 +43,7 @@ def _when(raw: str | None, field: str) -> dt.datetime | None:
     try:
         value = dt.datetime.fromisoformat(text)
     except ValueError:
-        raise ValidationError(
-            {field: [_("Give the time as YYYY-MM-DD HH:MM.")]}
-        ) from None
+        raise ValidationError({field: [_("Give the time as YYYY-MM-DD HH:MM.")]}) from None
     if value.tzinfo is None:
         value = value.replace(tzinfo=ZoneInfo(settings.TIME_ZONE))
     return value
@@ -146,9 +144,7 @@ def progress(request: HttpRequest, incident_id: int) -> HttpResponse:
     """The answering job's progress (the page polls it while the job runs)."""
     incident = access.access_incident(request.user, incident_id)
     report = selectors.report(incident)
-    return render(
-        request, "incidents/_progress.html", {"incident": incident, "report": report}
-    )
+    return render(request, "incidents/_progress.html", {"incident": incident, "report": report})
 
 
 def _act(request: HttpRequest, incident_id: int, perm: str, action: Any, done: str) -> HttpResponse:

@@ -6,3 +6,8 @@ class RequirementsConfig(AppConfig):
     name = "kefu.requirements"
     label = "requirements"
     verbose_name = _("Customer requirements")
+
+    def ready(self) -> None:
+        from kefu.requirements import setup
+
+        setup.register()
