@@ -191,7 +191,13 @@ _TRANSFERS = "'TRANSFER', 'BLINDTRANSFER', 'ATTENDEDTRANSFER'"
 _ENDS = f"'COMPLETECALLER', 'COMPLETEAGENT', {_TRANSFERS}, {_EXITS}"
 
 
-def _derive_sql(pg: bool, n: int) -> str:
+def derive_sql(
+    pg: bool, n: int = 0, *, source: str = "calls_queuelogevent", conflict: str = "update"
+) -> str:
+    """Calls built from the events of ``source``: of the ``n`` call ids given as parameters, or
+    of every call id in it, in time order. A stored call is rebuilt (``conflict="update"``),
+    left alone (``"nothing"``) or an error (``"none"``: the fastest insert)."""
+
     def stamp(expr: str) -> str:
         return f"to_timestamp({expr})" if pg else f"datetime({expr}, 'unixepoch')"
 
@@ -211,6 +217,12 @@ def _derive_sql(pg: bool, n: int) -> str:
         f"THEN {num('d2')} WHEN event IN ({_TRANSFERS}) THEN {num('d4')} END), 0)"
     )
     true, false = ("TRUE", "FALSE") if pg else ("1", "0")
+    where = f"callid IN ({', '.join(['%s'] * n)})" if n else "callid NOT IN ('NONE', 'REALTIME')"
+    on_conflict = {
+        "update": "ON CONFLICT (source, external_id) DO UPDATE SET" + _UPDATE,
+        "nothing": "ON CONFLICT (source, external_id) DO NOTHING",
+        "none": "",
+    }[conflict]
     now = "now()" if pg else "strftime('%Y-%m-%d %H:%M:%f', 'now')"
     return f"""
 INSERT INTO calls_call (source, external_id, state, outcome, started_at, offered_at,
@@ -237,17 +249,22 @@ SELECT 'queue_log', callid,
     CASE WHEN SUM(CASE WHEN event IN ({_TRANSFERS}) THEN 1 ELSE 0 END) > 0
          THEN {true} ELSE {false} END,
     '', '', '', {now}
-FROM calls_queuelogevent
-WHERE callid IN ({", ".join(["%s"] * n)})
+FROM {source}
+WHERE {where}
 GROUP BY callid
 HAVING SUM(CASE WHEN event IN ('ENTERQUEUE', 'CONNECT', {_ENDS}) THEN 1 ELSE 0 END) > 0
-ON CONFLICT (source, external_id) DO UPDATE SET
+ORDER BY MIN(ts)
+{on_conflict}
+"""  # noqa: S608 - built from constants only
+
+
+_UPDATE = """
     state = excluded.state, outcome = excluded.outcome, started_at = excluded.started_at,
     offered_at = excluded.offered_at, answered_at = excluded.answered_at,
     ended_at = excluded.ended_at, caller = excluded.caller, queue = excluded.queue,
     agent = excluded.agent, wait_s = excluded.wait_s, ring_s = excluded.ring_s,
     talk_s = excluded.talk_s, transferred = excluded.transferred, updated_at = excluded.updated_at
-"""  # noqa: S608 - built from constants only
+"""
 
 
 def derive_calls(callids: Sequence[str]) -> int:
@@ -257,7 +274,7 @@ def derive_calls(callids: Sequence[str]) -> int:
     with connection.cursor() as cur:
         for start in range(0, len(callids), 500):
             chunk = list(callids[start : start + 500])
-            cur.execute(_derive_sql(pg, len(chunk)), chunk)
+            cur.execute(derive_sql(pg, len(chunk)), chunk)
             done += int(cur.rowcount)
     return done
 

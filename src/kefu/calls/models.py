@@ -65,6 +65,12 @@ class AgentLink(models.Model):
         return self.pbx_agent
 
 
+AGENT_EVENTS = (
+    "AGENTLOGIN", "ADDMEMBER", "AGENTLOGOFF", "REMOVEMEMBER",
+    "PAUSE", "PAUSEALL", "UNPAUSE", "UNPAUSEALL",
+)  # fmt: skip
+
+
 class QueueLogEvent(models.Model):
     """One line of Asterisk's queue_log, data fields in a fixed order per event (see
     ``parsers.queue_log``). ``ts`` is the UNIX time (UTC seconds); ``(ts, h)`` is the natural
@@ -84,7 +90,13 @@ class QueueLogEvent(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["ts", "h"], name="calls_qlog_natural_key")]
-        indexes = [models.Index(fields=["callid"], name="calls_qlog_callid_idx")]
+        indexes = [
+            models.Index(fields=["callid"], name="calls_qlog_callid_idx"),
+            # agents' sessions for occupancy: a few rows per agent-day among millions
+            models.Index(
+                fields=["ts"], name="calls_qlog_agent_idx", condition=Q(event__in=AGENT_EVENTS)
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.ts}|{self.callid}|{self.event}"
@@ -132,6 +144,7 @@ class Call(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="calls",
+        db_index=False,  # a partial index below: most calls have none
     )
     customer = models.ForeignKey(
         "customers.Customer",
@@ -140,6 +153,7 @@ class Call(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="calls",
+        db_index=False,  # a partial index below: most calls have none
     )
     ticket = models.ForeignKey(
         "tickets.Ticket",
@@ -148,6 +162,7 @@ class Call(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="calls",
+        db_index=False,  # a partial index below: most calls have none
     )
     ivr_s = models.PositiveIntegerField(_("time in the voice menu (s)"), default=0)
     wait_s = models.PositiveIntegerField(_("wait in the queue (s)"), default=0)
@@ -165,6 +180,7 @@ class Call(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
+        db_index=False,  # only read when a code is deleted
     )
     wrapup_note = models.TextField(_("wrap-up note"), blank=True)
     held_since = models.DateTimeField(null=True, blank=True)
@@ -185,7 +201,20 @@ class Call(models.Model):
                 condition=Q(offered_at__isnull=False),
             ),
             models.Index(fields=["caller"], name="calls_call_caller_idx"),
-            models.Index(fields=["user", "started_at"], name="calls_call_user_idx"),
+            # partial: a bulk import of calls nobody has linked yet adds nothing to these
+            models.Index(
+                fields=["user", "started_at"],
+                name="calls_call_user_idx",
+                condition=Q(user__isnull=False),
+            ),
+            models.Index(
+                fields=["customer"],
+                name="calls_call_customer_idx",
+                condition=Q(customer__isnull=False),
+            ),
+            models.Index(
+                fields=["ticket"], name="calls_call_ticket_idx", condition=Q(ticket__isnull=False)
+            ),
         ]
 
     def __str__(self) -> str:
@@ -232,3 +261,86 @@ class FollowedFile(models.Model):
 
     def __str__(self) -> str:
         return self.path
+
+
+# --- KPI sums kept as calls are written (see ``rollup``) --------------------------------------------
+
+SHORT_ABANDON_SET = (3, 5, 8, 10, 15, 20, 30)
+"""Short-abandon thresholds (s) the sums are kept for: abandoned after waiting less than this."""
+SERVICE_LEVEL_SET = (10, 15, 20, 25, 30, 40, 45, 60, 90, 120, 180)
+"""Service-level times Y (s): answered after waiting at most this."""
+TIMELY_RING_SET = (5, 10, 15, 20, 30)
+"""接听及时率 times R (s): picked up within this many seconds of ringing."""
+
+
+class KpiSums(models.Model):
+    """The sums of ``kpi.Totals`` for one group of calls, with the threshold counts for every
+    threshold of the sets above (a report with other thresholds reads the calls instead)."""
+
+    queue = models.CharField(max_length=64)
+    offered = models.IntegerField(default=0)
+    answered = models.IntegerField(default=0)
+    abandoned = models.IntegerField(default=0)
+    rung = models.IntegerField(default=0)
+    wait_answered_s = models.BigIntegerField(default=0)
+    talk_s = models.BigIntegerField(default=0)
+    hold_s = models.BigIntegerField(default=0)
+    acw_s = models.BigIntegerField(default=0)
+    longest_wait_s = models.IntegerField(default=0)
+    short_3 = models.IntegerField(default=0)
+    short_5 = models.IntegerField(default=0)
+    short_8 = models.IntegerField(default=0)
+    short_10 = models.IntegerField(default=0)
+    short_15 = models.IntegerField(default=0)
+    short_20 = models.IntegerField(default=0)
+    short_30 = models.IntegerField(default=0)
+    within_10 = models.IntegerField(default=0)
+    within_15 = models.IntegerField(default=0)
+    within_20 = models.IntegerField(default=0)
+    within_25 = models.IntegerField(default=0)
+    within_30 = models.IntegerField(default=0)
+    within_40 = models.IntegerField(default=0)
+    within_45 = models.IntegerField(default=0)
+    within_60 = models.IntegerField(default=0)
+    within_90 = models.IntegerField(default=0)
+    within_120 = models.IntegerField(default=0)
+    within_180 = models.IntegerField(default=0)
+    timely_5 = models.IntegerField(default=0)
+    timely_10 = models.IntegerField(default=0)
+    timely_15 = models.IntegerField(default=0)
+    timely_20 = models.IntegerField(default=0)
+    timely_30 = models.IntegerField(default=0)
+
+    class Meta:
+        abstract = True
+
+
+class IntervalSums(KpiSums):
+    """KPI sums per 15-minute interval (UTC, ``bucket`` = UNIX time // 900) and queue, over the
+    offered calls that entered the queue in it."""
+
+    bucket = models.BigIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["bucket", "queue"], name="calls_interval_sums_key")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.bucket}/{self.queue}"
+
+
+class AgentDaySums(KpiSums):
+    """KPI sums per UTC day (``day`` = UNIX time // 86400), PBX agent and queue, over the
+    offered calls with an agent."""
+
+    day = models.IntegerField()
+    agent = models.CharField(max_length=80)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["day", "agent", "queue"], name="calls_agent_sums_key")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day}/{self.agent}/{self.queue}"

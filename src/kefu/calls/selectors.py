@@ -20,9 +20,9 @@ import numpy as np
 from django.db import connection
 from django.db.models import QuerySet
 
-from kefu.calls import kpi
+from kefu.calls import kpi, rollup
 from kefu.calls.access import visible_calls
-from kefu.calls.models import Call, QueueLogEvent
+from kefu.calls.models import AGENT_EVENTS, Call, QueueLogEvent
 from kefu.core.events import history
 
 STEP = 900
@@ -144,8 +144,11 @@ def _from_row(row: np.ndarray, staffed: int | None) -> kpi.Totals:
     return dataclasses.replace(kpi.Totals(*(int(x) for x in row)), staffed_s=staffed)
 
 
-def _sums(q: KpiQuery, group: str) -> list[tuple[Any, ...]]:
-    start, end = q.bounds
+def _sums(
+    q: KpiQuery, group: str, bounds: tuple[dt.datetime, dt.datetime] | None = None
+) -> list[tuple[Any, ...]]:
+    """KPI sums straight from the calls, grouped by ``group``."""
+    start, end = bounds or q.bounds
     where = ["offered_at >= %s", "offered_at < %s", f"outcome IN {OFFERED!r}"]
     params: list[Any] = [q.short_abandon_s, q.service_level_s, q.timely_ring_s]
     if connection.vendor == "sqlite":
@@ -165,9 +168,79 @@ def _sums(q: KpiQuery, group: str) -> list[tuple[Any, ...]]:
         return list(cur.fetchall())
 
 
+def _kept(q: KpiQuery) -> bool:
+    """Whether the kept sums (``rollup``) answer this query; if not, the calls are read."""
+    return not q.agent and rollup.covers(q.short_abandon_s, q.service_level_s, q.timely_ring_s)
+
+
+def _kept_columns(q: KpiQuery, aggregate: bool) -> str:
+    short = f"short_{q.short_abandon_s}" if q.short_abandon_s else "0"
+    columns = [
+        "offered", "answered", "abandoned", short, f"within_{q.service_level_s}", "rung",
+        f"timely_{q.timely_ring_s}", "wait_answered_s", "talk_s", "hold_s", "acw_s",
+    ]  # fmt: skip
+    if aggregate:
+        return ", ".join([*(f"SUM({c})" for c in columns), "MAX(longest_wait_s)"])
+    return ", ".join([*columns, "longest_wait_s"])
+
+
+def _interval_rows(q: KpiQuery) -> list[tuple[Any, ...]]:
+    """``(15-minute bucket, queue, sums…)`` of the query's range."""
+    if not _kept(q):
+        return _sums(q, f"{_bucket_sql()}, queue")
+    start, end = (int(b.timestamp()) for b in q.bounds)
+    sql = (
+        f"SELECT bucket, queue, {_kept_columns(q, False)} FROM calls_intervalsums "  # noqa: S608
+        "WHERE bucket >= %s AND bucket < %s"
+    )
+    params: list[Any] = [start // STEP, end // STEP]
+    if q.queue:
+        sql += " AND queue = %s"
+        params.append(q.queue)
+    with connection.cursor() as cur:
+        cur.execute(sql, params)
+        return list(cur.fetchall())
+
+
+def _agent_rows(q: KpiQuery) -> list[tuple[Any, ...]]:
+    """``(agent, sums…)`` of the query's range: whole UTC days from the kept sums, the hours
+    before the first and after the last UTC midnight from the calls."""
+    start, end = q.bounds
+    first_day = -(-int(start.timestamp()) // rollup.DAY)
+    last_day = int(end.timestamp()) // rollup.DAY
+    if not _kept(q) or first_day >= last_day:
+        return _sums(q, "agent")
+    sql = (
+        f"SELECT agent, {_kept_columns(q, True)} FROM calls_agentdaysums "  # noqa: S608
+        "WHERE day >= %s AND day < %s"
+    )
+    params: list[Any] = [first_day, last_day]
+    if q.queue:
+        sql += " AND queue = %s"
+        params.append(q.queue)
+    with connection.cursor() as cur:
+        cur.execute(sql + " GROUP BY agent", params)
+        rows = list(cur.fetchall())
+    head = (start, dt.datetime.fromtimestamp(first_day * rollup.DAY, tz=dt.UTC))
+    tail = (dt.datetime.fromtimestamp(last_day * rollup.DAY, tz=dt.UTC), end)
+    for bounds in (head, tail):
+        if bounds[0] < bounds[1]:
+            rows += _sums(q, "agent", bounds)
+    merged: dict[str, np.ndarray] = {}
+    for agent, *values in rows:
+        row = np.array([int(v or 0) for v in values], dtype=np.int64)
+        if agent in merged:
+            longest = max(merged[agent][MAX_COLUMN], row[MAX_COLUMN])
+            merged[agent] = merged[agent] + row
+            merged[agent][MAX_COLUMN] = longest
+        else:
+            merged[agent] = row
+    return [(agent, *row.tolist()) for agent, row in merged.items()]
+
+
 def _staffed(q: KpiQuery) -> dict[tuple[str, int], int]:
     start, end = (int(b.timestamp()) for b in q.bounds)
-    kinds = {
+    kinds = {  # every one of models.AGENT_EVENTS, so the partial index serves the query
         "AGENTLOGIN": "login",
         "ADDMEMBER": "login",
         "AGENTLOGOFF": "logoff",
@@ -177,7 +250,7 @@ def _staffed(q: KpiQuery) -> dict[tuple[str, int], int]:
         "UNPAUSE": "unpause",
         "UNPAUSEALL": "unpause",
     }
-    rows = QueueLogEvent.objects.filter(ts__gte=start - 86_400, ts__lt=end, event__in=kinds)
+    rows = QueueLogEvent.objects.filter(ts__gte=start - 86_400, ts__lt=end, event__in=AGENT_EVENTS)
     if q.agent:
         rows = rows.filter(agent=q.agent)
     events = [
@@ -192,7 +265,7 @@ def _staffed(q: KpiQuery) -> dict[tuple[str, int], int]:
 def kpi_report(q: KpiQuery) -> KpiReport:
     tz = q.tz
     step = q.interval_min * 60
-    rows = _sums(q, f"{_bucket_sql()}, queue")
+    rows = _interval_rows(q)
     buckets = np.array([int(r[0]) for r in rows], dtype=np.int64)
     queues = [r[1] or "—" for r in rows]
     sums = np.array([[int(x or 0) for x in r[2:]] for r in rows], dtype=np.int64).reshape(
@@ -245,7 +318,7 @@ def kpi_report(q: KpiQuery) -> KpiReport:
     queue_index = {name: i for i, name in enumerate(queue_names)}
     _ids, per_queue = _group(np.array([queue_index[n] for n in queues], dtype=np.int64), sums)
     by_agent = []
-    for agent, *values in sorted(_sums(q, "agent"), key=lambda r: r[0] or ""):
+    for agent, *values in sorted(_agent_rows(q), key=lambda r: r[0] or ""):
         if agent:
             by_agent.append((agent, kpi.compute(_totals(values, staffed_agent.get(agent)))))
     total = _from_row(full.sum(axis=0), int(staffed_col.sum()) if has_staff else None)

@@ -19,7 +19,7 @@ from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from kefu.calls import ingest
+from kefu.calls import bulk, ingest, rollup
 from kefu.calls.models import AgentLink, Call, FollowedFile, ImportRun, Integration, WrapUpCode
 from kefu.calls.parsers import CallRecord, LineError, bank, cdr, freeswitch
 from kefu.core import events
@@ -67,9 +67,11 @@ def import_queue_log(
     progress: Progress | None = None,
     first_line: int = 1,
     states: bool = False,
+    workers: int = 1,
 ) -> ImportRun:
     """Import queue_log lines (a file, or the new part of a followed file). Lines already
-    stored add nothing. With ``states``, recent agent events also change presence."""
+    stored add nothing. With ``states``, recent agent events also change presence. ``workers``
+    parse a big file in that many processes (PostgreSQL)."""
     require_perm_unless_system(actor, "calls.import")
     summary = ingest.Summary()
     with transaction.atomic():
@@ -77,24 +79,62 @@ def import_queue_log(
         if actor is not None:
             run.started_by = actor
         since = ingest.max_event_id()
-        parsed = 0
-        facts: dict[str, list[Any]] = {}
-        for batch in ingest.read_queue_log(lines, summary, first_line=first_line):
-            parsed += len(batch)
-            added = ingest.insert_events(batch)
-            summary.added += len(added)
-            ingest.collect(facts, added)
-            if progress is not None:
-                progress(summary.lines)
+        last_call = Call.objects.order_by("-id").values_list("id", flat=True).first() or 0
+        if ingest._is_pg():
+            staged = bulk.stage(
+                lines, summary, first_line=first_line, workers=workers, progress=progress
+            )
+            parsed, days = staged.parsed, staged.days
+            summary.added = bulk.store_events()
+            rebuilt: list[tuple[str, Any, str]] = []
+            if summary.added:
+                summary.calls, rebuilt = bulk.store_calls()
+        else:
+            parsed, days, rebuilt = _import_queue_log_rows(lines, summary, first_line, progress)
         summary.duplicates = parsed - summary.added
         if summary.added:
-            summary.calls = ingest.store_calls(facts)
-            link_calls(since_event=since)
+            if rebuilt:
+                link_calls(callids=[callid for callid, _at, _agent in rebuilt])
+                old = [at for _c, at, _a in rebuilt if at is not None]
+                days.update(int(at.timestamp()) // rollup.DAY for at in old)
+                new = Call.objects.filter(
+                    source="queue_log", external_id__in=[c for c, _at, _a in rebuilt]
+                ).values_list("offered_at", flat=True)
+                days.update(int(at.timestamp()) // rollup.DAY for at in new if at is not None)
+            link_calls(after_call=last_call)
+            rollup.refresh_days(days)
             if states:
                 apply_agent_states(since)
         if progress is not None:
             progress(summary.lines)
         return _record_run(run, summary, actor)
+
+
+def _import_queue_log_rows(
+    lines: Iterable[str], summary: ingest.Summary, first_line: int, progress: Progress | None
+) -> tuple[int, set[int], list[tuple[str, Any, str]]]:
+    """The row-wise import (SQLite): returns the events parsed, their UTC days and the calls
+    rebuilt with what they had before."""
+    parsed = 0
+    days: set[int] = set()
+    facts: dict[str, list[Any]] = {}
+    for batch in ingest.read_queue_log(lines, summary, first_line=first_line):
+        parsed += len(batch)
+        days.update(row[0] // rollup.DAY for row in batch)
+        added = ingest.insert_events(batch)
+        summary.added += len(added)
+        ingest.collect(facts, added)
+        if progress is not None:
+            progress(summary.lines)
+    rebuilt: list[tuple[str, Any, str]] = []
+    if summary.added:
+        callids = [c for c, f in facts.items() if f[ingest.CALL]]
+        for start in range(0, len(callids), 500):
+            rebuilt += Call.objects.filter(
+                source="queue_log", external_id__in=callids[start : start + 500]
+            ).values_list("external_id", "offered_at", "agent")
+        summary.calls = ingest.store_calls(facts)
+    return parsed, days, rebuilt
 
 
 PARSERS: dict[str, Callable[[list[str], dt.tzinfo], CallRecord]] = {
@@ -144,11 +184,16 @@ def import_records(
         batch: list[CallRecord] = []
         parsed = 0
         number = 0
+        days: set[int] = set()
         for number, row in _rows(fmt, lines):
             try:
-                batch.append(parse(row, tz))
+                record = parse(row, tz)
             except LineError as exc:
                 summary.reject(number, str(exc))
+            else:
+                batch.append(record)
+                if record.offered_at is not None:
+                    days.add(int(record.offered_at.timestamp()) // rollup.DAY)
             if len(batch) >= 5000:
                 parsed += len(batch)
                 summary.added += ingest.insert_calls(batch, now)
@@ -161,6 +206,8 @@ def import_records(
         summary.duplicates = parsed - summary.added
         summary.calls = summary.added
         link_calls(after_call=before)
+        if summary.added:
+            rollup.refresh_days(days)
         if progress is not None:
             progress(number)
         return _record_run(run, summary, actor)
@@ -215,9 +262,13 @@ def follow_queue_log(path: Path, *, actor: Any = None) -> ImportRun | None:
 # --- linking calls to agents and customers --------------------------------------------------------
 
 
-def link_calls(*, since_event: int | None = None, after_call: int | None = None) -> None:
+def link_calls(
+    *, since_event: int | None = None, after_call: int | None = None,
+    callids: list[str] | None = None,
+) -> None:  # fmt: skip
     """Point new calls at the Kefu user behind their PBX agent and at the customer whose phone
-    number called (when exactly one active customer has it)."""
+    number called (when exactly one active customer has it): the calls after ``after_call``,
+    the queue_log calls with events after ``since_event``, or the queue_log calls ``callids``."""
     from kefu.customers.models import ContactPoint
 
     calls = Call.objects.all()
@@ -230,10 +281,14 @@ def link_calls(*, since_event: int | None = None, after_call: int | None = None)
             source="queue_log",
             external_id__in=QueueLogEvent.objects.filter(pk__gt=since_event).values("callid"),
         )
+    if callids is not None:
+        calls = calls.filter(source="queue_log", external_id__in=callids)
     if AgentLink.objects.exists():
-        calls.filter(user__isnull=True).exclude(agent="").update(
+        calls.filter(user__isnull=True, agent__in=AgentLink.objects.values("pbx_agent")).update(
             user=Subquery(AgentLink.objects.filter(pbx_agent=OuterRef("agent")).values("user")[:1])
         )
+    if not ContactPoint.objects.filter(kind=ContactPoint.Kind.PHONE).exists():
+        return
     callers = set(
         calls.filter(customer__isnull=True).exclude(caller="").values_list("caller", flat=True)
     )
@@ -389,6 +444,8 @@ def wrap_up(*, actor: Any, call: Call, code: str, note: str = "", acw_s: int | N
     if acw_s is not None:
         call.acw_s = acw_s
     call.save(update_fields=["wrapup", "wrapup_note", "acw_s", "updated_at"])
+    if before["acw_s"] != call.acw_s and call.outcome in rollup.COUNTED:
+        rollup.refresh_calls([(call.offered_at, call.agent)])
     after = {"wrapup": call.wrapup_id, "wrapup_note": call.wrapup_note, "acw_s": call.acw_s}
     events.record(
         "call_wrapped_up",
@@ -520,6 +577,7 @@ def handle_cti(integration: Integration, payload: Any) -> Call:
     elif call.state == Call.State.ENDED:
         raise ValidationError({"event": [_("The call has already ended.")]})
     before = {"state": call.state, "agent": call.agent}
+    counted_before = (call.offered_at, call.agent, call.outcome)
     if ev.agent:
         call.agent = ev.agent
         call.user = _user_for(ev.agent) or call.user
@@ -550,6 +608,8 @@ def handle_cti(integration: Integration, payload: Any) -> Call:
                 int((ev.at - (call.offered_at or call.started_at)).total_seconds()), 0
             )
     call.save()
+    if {counted_before[2], call.outcome} & set(rollup.COUNTED):
+        rollup.refresh_calls([counted_before[:2], (call.offered_at, call.agent)])
     events.record(
         f"call_{ev.event}",
         call,
