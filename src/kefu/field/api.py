@@ -11,7 +11,7 @@ from django.db.models import Q
 from django.http import Http404, HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Schema, Status
 from ninja.errors import HttpError
 from pydantic import Field
 
@@ -331,7 +331,7 @@ def dispatch_visit(request: HttpRequest, ref: str, payload: FieldDispatchIn) -> 
         contact_phone=payload.contact_phone,
         instructions=payload.instructions,
     )
-    return 201, _visit_out(visit, 0)
+    return Status(201, _visit_out(visit, 0))
 
 
 class FieldPartUseIn(Input):
@@ -428,7 +428,7 @@ class FieldRemoteIn(Input):
 def log_remote(request: HttpRequest, ref: str, payload: FieldRemoteIn) -> Any:
     ticket = access.field_ticket(request.user, ref, perm="field.remote")
     session = services.log_remote_session(actor=_me(request), ticket=ticket, **payload.dict())
-    return 201, _remote_out(session)
+    return Status(201, _remote_out(session))
 
 
 class FieldRemoteEndIn(Input):
@@ -544,7 +544,7 @@ def create_asset(request: HttpRequest, payload: FieldAssetCreateIn) -> Any:
     except Http404:
         raise ValidationError({"customer": [_("No such customer.")]}) from None
     asset = services.create_asset(actor=_me(request), customer=customer, values=_level(values))
-    return 201, _asset_out(asset, timezone.localdate())
+    return Status(201, _asset_out(asset, timezone.localdate()))
 
 
 @router.patch("/field/assets/{asset_id}", response=FieldAssetOut, summary="Change an asset")
@@ -682,7 +682,7 @@ def reserve(request: HttpRequest, ref: str, payload: FieldReserveIn) -> Any:
         location=_location(payload.location),
         qty=payload.qty,
     )
-    return 201, _reservation_out(reservation)
+    return Status(201, _reservation_out(reservation))
 
 
 class FieldQtyIn(Input):

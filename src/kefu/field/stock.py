@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from kefu.accounts.models import User
 from kefu.core import events
 from kefu.core.notifications import notify
-from kefu.core.permissions import ROLE_PERMS, require_perm
+from kefu.core.permissions import ROLE_PERMS, Role, require_perm
 from kefu.core.validation import clean_text
 from kefu.field.models import Location, Movement, Part, Reservation, Stock
 from kefu.tickets.models import Ticket
@@ -102,7 +102,10 @@ def _ledger(
 
 
 def stock_keepers(location: Location) -> list[User]:
-    roles = [role for role, perms in ROLE_PERMS.items() if "field.stock" in perms]
+    # the storekeeping roles (administrators hold every permission but do not keep stock)
+    roles = [
+        role for role, perms in ROLE_PERMS.items() if "field.stock" in perms and role != Role.ADMIN
+    ]
     people = list(User.objects.filter(role__in=roles, is_active=True).order_by("pk"))
     if location.keeper_id and location.keeper is not None:
         people.insert(0, location.keeper)

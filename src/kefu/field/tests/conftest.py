@@ -32,15 +32,23 @@ def field(centre):
     from kefu.testing.factories import make_customer, make_ticket
 
     level = ServiceLevel.objects.create(
-        name="金牌", calendar=None, arrival_minutes=120, workaround_minutes=240,
+        name="金牌",
+        calendar=None,
+        arrival_minutes=120,
+        workaround_minutes=240,
         resolution_minutes=480,
     )
     customer = make_customer("华中电力设备公司", phone="13800138000")
     today = timezone.localdate()
     asset = Asset.objects.create(
-        customer=customer, product="配电终端", model="DTU-3000", serial="DTU2024001",
-        address="武汉市中山路 1 号 开闭所", installed_on=today - dt.timedelta(days=400),
-        warranty_until=today + dt.timedelta(days=300), service_level=level,
+        customer=customer,
+        product="配电终端",
+        model="DTU-3000",
+        serial="DTU2024001",
+        address="武汉市中山路 1 号 开闭所",
+        installed_on=today - dt.timedelta(days=400),
+        warranty_until=today + dt.timedelta(days=300),
+        service_level=level,
     )
     ticket = make_ticket(actor=centre["agent"], customer=customer.pk, title="配电终端离线")
     warehouse = Location.objects.create(name="中心备件库", keeper=centre["supervisor"])

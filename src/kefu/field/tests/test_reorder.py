@@ -26,10 +26,19 @@ def test_suggestions_from_known_answers(
     available, min_qty, lead, used, days, target, order, arrives, runs_out
 ):
     s = suggest(
-        available=available, min_qty=min_qty, lead_time_days=lead, used=used, period_days=days,
+        available=available,
+        min_qty=min_qty,
+        lead_time_days=lead,
+        used=used,
+        period_days=days,
         today=TODAY,
     )
-    assert (s.target, s.order_qty, s.arrives_on, s.runs_out_on) == (target, order, arrives, runs_out)
+    assert (s.target, s.order_qty, s.arrives_on, s.runs_out_on) == (
+        target,
+        order,
+        arrives,
+        runs_out,
+    )
 
 
 def test_what_is_already_on_order_counts():

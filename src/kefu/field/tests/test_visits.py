@@ -100,7 +100,9 @@ def test_a_visit_from_travel_to_the_customers_confirmation(field):
     visit.refresh_from_db()
     assert visit.state == S.CONFIRMED
     assert (str(visit.arrival_lat), str(visit.arrival_lng), visit.arrival_accuracy) == (
-        "30.593100", "114.305500", 12,
+        "30.593100",
+        "114.305500",
+        12,
     )
     assert visit.confirmed_name == "李工" and visit.confirmed_via == "on_site"
     assert visit.photos.get().filename == "现场.png"
@@ -184,7 +186,9 @@ def test_the_confirmation_link_confirms_once(field):
     assert services.visit_from_token(token + "x") is None
     services.transition_visit(actor=None, visit=visit, to=S.CONFIRMED, name="王女士", via="link")
     with pytest.raises(ValidationError):
-        services.transition_visit(actor=None, visit=visit, to=S.CONFIRMED, name="王女士", via="link")
+        services.transition_visit(
+            actor=None, visit=visit, to=S.CONFIRMED, name="王女士", via="link"
+        )
     visit.refresh_from_db()
     assert visit.confirmed_via == "link"
 
@@ -248,6 +252,4 @@ def test_a_remote_session_with_an_end_needs_its_outcome(field):
         )  # fmt: skip
     assert "ended_at" in err.value.message_dict
     with pytest.raises(ValidationError):
-        services.log_remote_session(
-            actor=field["engineer"], ticket=field["ticket"], tool="fax"
-        )
+        services.log_remote_session(actor=field["engineer"], ticket=field["ticket"], tool="fax")
