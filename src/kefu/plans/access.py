@@ -86,9 +86,7 @@ def access_session(user: Any, pk: Any) -> TrainingSession:
 
 
 def access_attendance(user: Any, session: TrainingSession, pk: Any) -> Attendance:
-    found = (
-        Attendance.objects.filter(session=session, pk=_pk(pk)).select_related("trainee").first()
-    )
+    found = Attendance.objects.filter(session=session, pk=_pk(pk)).select_related("trainee").first()
     if found is None:
         raise Http404
     return found

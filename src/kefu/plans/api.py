@@ -68,7 +68,9 @@ def list_plans(request: HttpRequest, kind: str = "", active: bool | None = None)
 
 class PlansPlanIn(Input):
     name: str
-    kind: Literal["inspection", "maintenance", "installation", "fire_safety", "drill", "training", "care"]
+    kind: Literal[
+        "inspection", "maintenance", "installation", "fire_safety", "drill", "training", "care"
+    ]
     frequency: Literal["once", "daily", "weekly", "monthly", "quarterly", "yearly", "rrule"]
     starts_on: dt.date
     description: str = ""
@@ -107,7 +109,7 @@ def _ref(model: Any, pk: int | None, field: str, **filters: Any) -> Any:
 
 
 @router.post("/plans", response={201: PlansPlanOut})
-def add_plan(request: HttpRequest, body: PlansPlanIn) -> Status:
+def add_plan(request: HttpRequest, body: PlansPlanIn) -> Status[Any]:
     from kefu.accounts.models import User
     from kefu.customers.access import access_customer
     from kefu.customers.models import Tag, VipTier
@@ -167,7 +169,9 @@ class PlansItemIn(Input):
 
 class PlansChecklistIn(Input):
     name: str
-    kind: Literal["inspection", "maintenance", "installation", "fire_safety", "drill", "training", "care"]
+    kind: Literal[
+        "inspection", "maintenance", "installation", "fire_safety", "drill", "training", "care"
+    ]
     description: str = ""
     items: list[PlansItemIn]
 
@@ -181,7 +185,7 @@ class PlansChecklistOut(Out):
 
 
 @router.post("/plans/checklists", response={201: PlansChecklistOut})
-def add_checklist(request: HttpRequest, body: PlansChecklistIn) -> Status:
+def add_checklist(request: HttpRequest, body: PlansChecklistIn) -> Status[Any]:
     require_perm(request.user, "plans.manage")
     actor: Any = request.user
     template = create_checklist(

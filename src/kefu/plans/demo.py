@@ -201,6 +201,6 @@ def seed_plans(ctx: DemoContext) -> None:
     # attendance for sessions already held
     now = timezone.now()
     for session in trainees.sessions.filter(starts_at__lt=now).prefetch_related("attendance"):
-        for row in session.attendance.all():
+        for attendance in session.attendance.all():
             status = "present" if rng.random() < 0.85 else "absent"
-            training.mark_attendance(actor=supervisor, attendance=row, status=status)
+            training.mark_attendance(actor=supervisor, attendance=attendance, status=status)

@@ -163,9 +163,7 @@ class ServicePlan(models.Model):
         related_name="+",
         verbose_name=_("business calendar"),
     )
-    shift = models.CharField(
-        _("on a closed day"), max_length=10, choices=Shift, default=Shift.NEXT
-    )
+    shift = models.CharField(_("on a closed day"), max_length=10, choices=Shift, default=Shift.NEXT)
     # who does the work
     team = models.ForeignKey(
         "accounts.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -185,9 +183,7 @@ class ServicePlan(models.Model):
     session_time = models.TimeField(_("session time"), default=dt.time(9, 30))
     session_minutes = models.PositiveSmallIntegerField(_("session minutes"), default=120)
     # proactive care
-    care_action = models.CharField(
-        _("care action"), max_length=10, choices=CareAction, blank=True
-    )
+    care_action = models.CharField(_("care action"), max_length=10, choices=CareAction, blank=True)
     care_trigger = models.CharField(
         _("care trigger"), max_length=10, choices=CareTrigger, default=CareTrigger.SCHEDULE
     )
@@ -314,6 +310,9 @@ class ChecklistResult(models.Model):
             models.UniqueConstraint(fields=["run", "item"], name="plans_result_unique"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.item_id}: {self.result}"
+
 
 class Rectification(models.Model):
     """A hazard found at an inspection, fixed through its own work order (隐患整改)."""
@@ -398,7 +397,9 @@ class Trainee(models.Model):
     """Someone a training plan is for: a member of staff or a customer's contact person."""
 
     plan = models.ForeignKey(ServicePlan, on_delete=models.CASCADE, related_name="trainees")
-    user = models.ForeignKey(USER, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(
+        USER, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
     customer = models.ForeignKey(
         "customers.Customer", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
@@ -423,7 +424,9 @@ class Attendance(models.Model):
         PRESENT = "present", _("Present")
         ABSENT = "absent", _("Absent")
 
-    session = models.ForeignKey(TrainingSession, on_delete=models.CASCADE, related_name="attendance")
+    session = models.ForeignKey(
+        TrainingSession, on_delete=models.CASCADE, related_name="attendance"
+    )
     trainee = models.ForeignKey(Trainee, on_delete=models.CASCADE, related_name="attendance")
     status = models.CharField(
         _("attendance"), max_length=10, choices=Status, default=Status.EXPECTED
@@ -438,6 +441,9 @@ class Attendance(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["session", "trainee"], name="plans_attendance_once"),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.trainee_id}: {self.status}"
 
 
 class CareTarget(models.Model):
@@ -460,7 +466,11 @@ class CareTarget(models.Model):
         "tickets.Ticket", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     callback = models.OneToOneField(
-        "tickets.Ticket", null=True, blank=True, on_delete=models.SET_NULL, related_name="care_target"
+        "tickets.Ticket",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="care_target",
     )
     notice_outcome = models.CharField(
         _("notice"), max_length=12, choices=Outcome, default=Outcome.PLANNED
@@ -473,3 +483,6 @@ class CareTarget(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["plan", "customer", "key"], name="plans_care_once"),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.plan_id}/{self.customer_id}/{self.key}"

@@ -55,9 +55,7 @@ def register() -> None:
         Perm("plans.signoff", "plans:write", _("Sign off rectifications")),
         (Role.SUPERVISOR, Role.QA),
     )
-    register_perm(
-        Perm("plans.training", "plans:write", _("Mark training attendance")), WORKERS
-    )
+    register_perm(Perm("plans.training", "plans:write", _("Mark training attendance")), WORKERS)
     SCOPES.setdefault("plans:read", _("Read service plans and rectifications"))
     SCOPES.setdefault("plans:write", _("Tick checklists, rectify and sign off"))
     register_labels(ACTION_LABELS)

@@ -21,15 +21,14 @@ from kefu.core.validation import parse_id
 from kefu.plans import access
 from kefu.plans.defaults import TYPES
 from kefu.plans.models import (
-    Attendance,
     ChecklistTemplate,
     PlanKind,
     Rectification,
     Result,
-    ServicePlan,
 )
 from kefu.plans.services import checklists, rectifications, training
 from kefu.tickets.access import access_ticket
+from kefu.tickets.views.common import staff
 
 PANEL_TYPES = frozenset(code for code, *_rest in TYPES)
 
@@ -105,11 +104,12 @@ def _moves(user: Any, rect: Rectification) -> list[tuple[str, str]]:
 @login_required
 @require_POST
 def check(request: HttpRequest, number: str, result_id: int) -> HttpResponse:
-    ticket = access_ticket(request.user, number, perm="tickets.edit")
-    result = checklists.access_result(request.user, ticket, result_id)
+    user = staff(request)
+    ticket = access_ticket(user, number, perm="tickets.edit")
+    result = checklists.access_result(user, ticket, result_id)
     try:
         checklists.check_item(
-            actor=request.user,
+            actor=user,
             result=result,
             value=request.POST.get("result", ""),
             note=request.POST.get("note", ""),
@@ -123,10 +123,11 @@ def check(request: HttpRequest, number: str, result_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def attach(request: HttpRequest, number: str) -> HttpResponse:
-    ticket = access_ticket(request.user, number, perm="tickets.edit")
-    template = access.access_checklist(request.user, parse_id(request.POST.get("checklist")))
+    user = staff(request)
+    ticket = access_ticket(user, number, perm="tickets.edit")
+    template = access.access_checklist(user, parse_id(request.POST.get("checklist")))
     try:
-        checklists.attach_checklist(actor=request.user, ticket=ticket, template=template)
+        checklists.attach_checklist(actor=user, ticket=ticket, template=template)
     except ValidationError as exc:
         messages.error(request, _errors(exc))
     return redirect("tickets:detail", number=ticket.number)
@@ -135,11 +136,12 @@ def attach(request: HttpRequest, number: str) -> HttpResponse:
 @login_required
 @require_POST
 def move_rectification(request: HttpRequest, rect_id: int) -> HttpResponse:
-    rect = access.access_rectification(request.user, rect_id)
-    access_ticket(request.user, rect.ticket.number)
+    user = staff(request)
+    rect = access.access_rectification(user, rect_id)
+    access_ticket(user, rect.ticket.number)
     try:
         rectifications.transition_rectification(
-            actor=request.user,
+            actor=user,
             rect=rect,
             to=request.POST.get("to", ""),
             note=request.POST.get("note", ""),
@@ -163,7 +165,9 @@ def plan_list(request: HttpRequest) -> HttpResponse:
     plans = access.visible_plans(request.user).select_related("customer", "assignee", "team")
     if kind in PlanKind.values:
         plans = plans.filter(kind=kind)
-    plans = plans.annotate(round_count=Count("rounds")).order_by("-is_active", "next_due_on", "name")
+    plans = plans.annotate(round_count=Count("rounds")).order_by(
+        "-is_active", "next_due_on", "name"
+    )
     return render(
         request,
         "plans/list.html",
@@ -205,12 +209,11 @@ def plan_detail(request: HttpRequest, plan_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def mark(request: HttpRequest, session_id: int, attendance_id: int) -> HttpResponse:
-    session = access.access_session(request.user, session_id)
-    row = access.access_attendance(request.user, session, attendance_id)
+    user = staff(request)
+    session = access.access_session(user, session_id)
+    row = access.access_attendance(user, session, attendance_id)
     try:
-        training.mark_attendance(
-            actor=request.user, attendance=row, status=request.POST.get("status", "")
-        )
+        training.mark_attendance(actor=user, attendance=row, status=request.POST.get("status", ""))
     except ValidationError as exc:
         messages.error(request, _errors(exc))
     return redirect("plans:detail", plan_id=session.plan_id)
@@ -255,14 +258,3 @@ def rectification_list(request: HttpRequest) -> HttpResponse:
             ],
         },
     )
-
-
-def attendance_status_choices() -> list[tuple[str, str]]:
-    return [(Attendance.Status.PRESENT, Attendance.Status.PRESENT.label),
-            (Attendance.Status.ABSENT, Attendance.Status.ABSENT.label)]  # fmt: skip
-
-
-def plan_url(plan: ServicePlan) -> str:
-    from django.urls import reverse
-
-    return reverse("plans:detail", args=[plan.pk])

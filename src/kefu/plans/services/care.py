@@ -40,7 +40,9 @@ def audience(plan: ServicePlan) -> QuerySet[Customer]:
     return qs.order_by("pk")
 
 
-def _claim(plan: ServicePlan, customer_id: int, key: str, made: PlanRound | None, source: int | None) -> int | None:
+def _claim(
+    plan: ServicePlan, customer_id: int, key: str, made: PlanRound | None, source: int | None
+) -> int | None:
     table = CareTarget._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
@@ -169,6 +171,8 @@ def _after_tag(limit: int, now: dt.datetime | None = None) -> int:
             .order_by("resolved_at")[: limit - reached]
         )
         for ticket in tickets:
+            if ticket.customer is None:
+                continue
             if reach(plan, ticket.customer, key=f"t{ticket.pk}", source=ticket) is not None:
                 reached += 1
     return reached

@@ -71,16 +71,14 @@ def raise_rectification(
     """Open the rectification for a failed checklist item (inside the caller's transaction)."""
     plan: ServicePlan | None = finding.run.plan
     owner = next(
-        (
-            u
-            for u in (plan.assignee if plan else None, ticket.assignee, actor)
-            if _working(u)
-        ),
+        (u for u in (plan.assignee if plan else None, ticket.assignee, actor) if _working(u)),
         None,
     )
     inspector = (plan.inspector if plan else None) or actor or owner
     if owner is None or inspector is None:
-        raise ValidationError({"owner": [_("Nobody can own this rectification: set the plan's assignee.")]})
+        raise ValidationError(
+            {"owner": [_("Nobody can own this rectification: set the plan's assignee.")]}
+        )
     hazard = f"{finding.item.text}: {finding.note}"[:300]
     return _open(
         actor=actor,
@@ -199,8 +197,10 @@ def _may(actor: User, rect: Rectification, name: str) -> bool:
     if name in ("start", "submit"):
         return actor.pk == rect.owner_id and has_perm(actor, "plans.check")
     # signing off and returning: the inspector named on it, never the owner
-    return actor.pk == rect.inspector_id and actor.pk != rect.owner_id and has_perm(
-        actor, "plans.signoff"
+    return (
+        actor.pk == rect.inspector_id
+        and actor.pk != rect.owner_id
+        and has_perm(actor, "plans.signoff")
     )
 
 

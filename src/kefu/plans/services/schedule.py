@@ -27,7 +27,6 @@ from kefu.plans import recurrence
 from kefu.plans.models import (
     WORK_ORDER_KINDS,
     Attendance,
-    ChecklistRun,
     PlanKind,
     PlanRound,
     ServicePlan,
@@ -193,15 +192,3 @@ def _training_session(plan: ServicePlan, made: PlanRound) -> TrainingSession:
         Attendance(session=session, trainee=trainee) for trainee in plan.trainees.all()
     )
     return session
-
-
-def unfinished_rounds() -> list[PlanRound]:
-    return list(
-        PlanRound.objects.filter(finished_at__isnull=True)
-        .select_related("plan")
-        .order_by("created_at")[:100]
-    )
-
-
-def plan_checklist_run(ticket: Any) -> ChecklistRun | None:
-    return ChecklistRun.objects.filter(ticket=ticket).first()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -11,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from kefu.accounts.models import Team, User
+from kefu.accounts.models import User
 from kefu.core import events
 from kefu.core.permissions import require_perm
 from kefu.core.validation import clean_text
@@ -265,7 +264,10 @@ def update_plan(*, actor: User, plan: ServicePlan, **fields: Any) -> ServicePlan
     plan.version += 1
     plan.save()
     events.record(
-        "plan_changed", plan, actor=actor, changes=events.diff(before, events.snapshot(plan, tuple(fields)))
+        "plan_changed",
+        plan,
+        actor=actor,
+        changes=events.diff(before, events.snapshot(plan, tuple(fields))),
     )
     from kefu.plans.services.schedule import refresh_next_due
 
@@ -294,13 +296,3 @@ def add_trainee(
     trainee = Trainee.objects.create(plan=plan, user=user, customer=customer, name=name[:100])
     events.record("plan_trainee_added", plan, actor=actor, data={"trainee": name})
     return trainee
-
-
-def team_or_none(value: Any) -> Team | None:
-    if value in (None, ""):
-        return None
-    return Team.objects.filter(pk=value, is_active=True).first()
-
-
-def today() -> dt.date:
-    return timezone.localdate()

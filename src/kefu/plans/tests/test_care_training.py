@@ -42,7 +42,9 @@ def spring_festival_care(tier, **fields):
 
 
 @pytest.mark.django_db
-def test_before_the_spring_festival_every_vip_gets_a_notice_and_a_callback(centre, plan_types, at_once):
+def test_before_the_spring_festival_every_vip_gets_a_notice_and_a_callback(
+    centre, plan_types, at_once
+):
     from kefu.surveys.sms import LogBackend
 
     LogBackend.outbox.clear()
@@ -58,7 +60,8 @@ def test_before_the_spring_festival_every_vip_gets_a_notice_and_a_callback(centr
     assert [t.customer_id for t in targets] == [c.pk for c in customers]
     assert {t.notice_outcome for t in targets} == {"sent"}
     assert sorted(LogBackend.outbox) == sorted(
-        (f"+8613800000{i:03d}", f"VIP客户{i}您好，春节将至，客服中心祝您新春快乐。") for i in range(3)
+        (f"+8613800000{i:03d}", f"VIP客户{i}您好，春节将至，客服中心祝您新春快乐。")
+        for i in range(3)
     )
     assert Ticket.objects.filter(ticket_type__code="care_callback").count() == 3
     made.refresh_from_db()

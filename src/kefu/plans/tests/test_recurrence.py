@@ -4,7 +4,14 @@ import datetime as dt
 
 import pytest
 
-from kefu.plans.recurrence import Rule, RuleError, next_occurrence, nominal_dates, occurrences, shift
+from kefu.plans.recurrence import (
+    Rule,
+    RuleError,
+    next_occurrence,
+    nominal_dates,
+    occurrences,
+    shift,
+)
 
 D = dt.date
 
@@ -72,7 +79,9 @@ def test_holidays_move_the_due_date_not_the_period():
     assert [(o.period_start, o.due_on, o.generate_on) for o in found] == [
         (D(2026, 10, 1), D(2026, 10, 8), D(2026, 10, 6))
     ]
-    assert occurrences(rule, today=D(2026, 10, 5), lead_days=2, is_working=working, how="next") == []
+    assert (
+        occurrences(rule, today=D(2026, 10, 5), lead_days=2, is_working=working, how="next") == []
+    )
 
 
 def test_a_round_already_made_or_past_due_is_not_offered():

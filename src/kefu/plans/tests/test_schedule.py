@@ -72,7 +72,11 @@ def test_a_new_checklist_version_reaches_only_later_rounds(centre, plan_types):
     )
     generate_due(D(2026, 7, 1))
     texts = [
-        list(ChecklistResult.objects.filter(run__ticket=r.ticket).values_list("item__text", flat=True))
+        list(
+            ChecklistResult.objects.filter(run__ticket=r.ticket).values_list(
+                "item__text", flat=True
+            )
+        )
         for r in PlanRound.objects.filter(plan=plan).order_by("period_start")
     ]
     assert texts == [["变压器温度正常", "消防器材在位", "应急照明可用"], ["接地电阻测试"]]

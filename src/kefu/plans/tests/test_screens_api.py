@@ -20,7 +20,9 @@ def round_ticket(centre, plan_types):
 
 
 @pytest.mark.django_db
-def test_the_ticket_page_shows_the_checklist_and_a_tick_raises_a_finding(centre, round_ticket, client, at_once):
+def test_the_ticket_page_shows_the_checklist_and_a_tick_raises_a_finding(
+    centre, round_ticket, client, at_once
+):
     client.force_login(centre["agent"])
     page = client.get(f"/tickets/{round_ticket.number}/")
     assert page.status_code == 200
@@ -28,7 +30,8 @@ def test_the_ticket_page_shows_the_checklist_and_a_tick_raises_a_finding(centre,
     assert 'data-testid="plans-panel"' in html and "变压器温度正常" in html
     item = ChecklistResult.objects.get(run__ticket=round_ticket, item__position=1)
     answer = client.post(
-        f"/plans/ticket/{round_ticket.number}/check/{item.pk}/", {"result": "fail", "note": "油温85℃"}
+        f"/plans/ticket/{round_ticket.number}/check/{item.pk}/",
+        {"result": "fail", "note": "油温85℃"},
     )
     assert answer.status_code == 302
     rect = Rectification.objects.get()
@@ -50,8 +53,8 @@ def test_other_work_orders_spend_no_query_on_the_panel(centre, plan_types, rf):
     ticket = make_ticket(actor=centre["agent"])
     request = rf.get("/")
     request.user = centre["agent"]
-    from django.test.utils import CaptureQueriesContext
     from django.db import connection
+    from django.test.utils import CaptureQueriesContext
 
     ticket.ticket_type  # noqa: B018 - loaded, as on the ticket page
     with CaptureQueriesContext(connection) as queries:
