@@ -155,7 +155,9 @@ def _work(
     from kefu.email.services import ingest_batch
 
     mailbox = Mailbox.objects.get(pk=mailbox_id)
+    backend = _backend_pid()
     ready.wait()
+    cpu0, db0 = time.process_time(), _cpu_seconds(backend)
     times: list[tuple[int, float]] = []
     pending: list[tuple[str, bytes]] = []
     parents: set[str] = set()
@@ -179,8 +181,29 @@ def _work(
         if len(pending) >= BATCH:
             flush()
     flush()
+    cpu = {"client": time.process_time() - cpu0, "db": _cpu_seconds(backend) - db0}
     connections.close_all()
-    results.put(times)
+    results.put((times, cpu))
+
+
+def _backend_pid() -> int:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        return int(cursor.fetchone()[0])
+
+
+def _cpu_seconds(pid: int) -> float:
+    """CPU time used by a process of this machine (the worker's PostgreSQL backend); 0 when
+    the database runs elsewhere."""
+    import os
+
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _numbered_parent(raw: bytes) -> str:
@@ -197,7 +220,7 @@ def _message_id(raw: bytes) -> str:
 
 def _run(
     env: dict[str, str], mailbox_id: int, batches: list[list[tuple[str, bytes]]]
-) -> tuple[float, list[tuple[int, float]]]:
+) -> tuple[float, list[tuple[int, float]], dict[str, float]]:
     """Wall-clock seconds for the workers to finish, and every fetch batch's size and time.
     Workers are
     started fresh (spawn: the connection pool's threads do not survive a fork); the clock
@@ -220,11 +243,14 @@ def _run(
     ready.wait()
     started = time.perf_counter()
     times: list[tuple[int, float]] = []
+    cpu = {"client": 0.0, "db": 0.0}
     for _proc in procs:
-        times.extend(results.get())
+        got, used = results.get()
+        times.extend(got)
+        cpu = {k: cpu[k] + used[k] for k in cpu}
     for proc in procs:
         proc.join()
-    return time.perf_counter() - started, times
+    return time.perf_counter() - started, times, cpu
 
 
 def main(scale: float, argv: list[str]) -> int:
@@ -258,14 +284,16 @@ def main(scale: float, argv: list[str]) -> int:
         mailbox = _mailbox()
         numbered = [(f"imap:1:{i + 1}", raw, group) for i, (raw, group) in enumerate(mix)]
         first = max(10, n // 5)
-        one_s, one_times = _run(env, mailbox.pk, [[(u, r) for u, r, _g in numbered[:first]]])
+        one_s, one_times, one_cpu = _run(
+            env, mailbox.pk, [[(u, r) for u, r, _g in numbered[:first]]]
+        )
         one_rate = first / one_s
         say(f"  one worker: {first:,} in {one_s:.1f} s = {one_rate:,.0f} messages/s")
         rest = numbered[first:]
         batches: list[list[tuple[str, bytes]]] = [[] for _ in range(args.workers)]
         for uid, raw, group in rest:
             batches[group % args.workers].append((uid, raw))
-        many_s, many_times = _run(env, mailbox.pk, batches)
+        many_s, many_times, many_cpu = _run(env, mailbox.pk, batches)
         rate = len(rest) / many_s
         batch_times = [t for _n, t in one_times + many_times]
         stats = summary_ms(batch_times)
@@ -274,6 +302,12 @@ def main(scale: float, argv: list[str]) -> int:
             f"  {args.workers} workers: {len(rest):,} in {many_s:.1f} s = {rate:,.0f} messages/s "
             f"(a batch of up to {BATCH}: p50 {stats['p50_ms']} ms, p95 {stats['p95_ms']} ms, "
             f"p99 {stats['p99_ms']} ms; {per_message_ms:.1f} ms per message)"
+        )
+        cpu_ms = {k: (one_cpu[k] + many_cpu[k]) * 1000 / n for k in one_cpu}
+        per_core = 1000 / (cpu_ms["client"] + cpu_ms["db"]) if cpu_ms["db"] else 0.0
+        say(
+            f"  CPU per message: {cpu_ms['client']:.1f} ms in Kefu, {cpu_ms['db']:.1f} ms in "
+            f"PostgreSQL = {per_core:,.0f} messages/s per CPU core"
         )
 
         from kefu.email.models import InboundEmail
@@ -318,6 +352,9 @@ def main(scale: float, argv: list[str]) -> int:
             "batch_p95_ms": stats["p95_ms"],
             "batch_p99_ms": stats["p99_ms"],
             "ms_per_message": round(per_message_ms, 2),
+            "cpu_ms_per_message": round(cpu_ms["client"], 2),
+            "db_cpu_ms_per_message": round(cpu_ms["db"], 2),
+            "msgs_per_s_per_core": round(per_core, 1),
             "stored": stored,
             "work_orders": tickets,
             "threaded": threaded,

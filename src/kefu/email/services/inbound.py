@@ -94,7 +94,11 @@ def ingest_batch(mailbox: Mailbox, items: Sequence[tuple[str, bytes]]) -> list[I
     is filed in its own savepoint: one that fails is put in quarantine with the reason and the
     batch goes on. The fetched UIDs are written in the same transaction, so a fetch killed
     before the commit leaves nothing behind and the next one takes the whole batch again (the
-    mail stays on the server). Safe to call again with the same bytes or uids."""
+    mail stays on the server). Safe to call again with the same bytes or uids.
+
+    Before the transaction, the messages are parsed and what they will ask is read once for
+    all (see :func:`_preload`), and the work-order numbers they will probably need are
+    reserved, so concurrent batches do not wait for each other's hold on the day's counter."""
     from kefu.tickets.services import reserved_numbers
 
     prepared = [_prepare(mailbox, uid, raw) for uid, raw in items]
@@ -103,8 +107,10 @@ def ingest_batch(mailbox: Mailbox, items: Sequence[tuple[str, bytes]]) -> list[I
     taken = _taken(mailbox, [p.uid for p in prepared if p.uid])
     fresh = [p for p in prepared if p.uid not in taken]
     _preload(batch, fresh)
+    outermost = not connection.in_atomic_block
     with reserved_numbers(_new_work_orders(batch, fresh)), transaction.atomic():
-        _relax_commit()
+        if outermost:
+            _relax_commit()
         new_uids: dict[str, FetchedUid] = {}
         for item in prepared:
             known = taken.get(item.uid) if item.uid else None
@@ -119,16 +125,21 @@ def ingest_batch(mailbox: Mailbox, items: Sequence[tuple[str, bytes]]) -> list[I
                 new_uids[item.uid] = FetchedUid(
                     mailbox=mailbox, uid=item.uid, inbound=result.inbound
                 )
-        # A concurrent fetch of the same UIDs fails here and rolls back whole; the next fetch
-        # finds the messages by their keys.
-        FetchedUid.objects.bulk_create(new_uids.values())
+        if new_uids:
+            # Records whose message an administrator deleted are replaced. A concurrent fetch
+            # of the same UIDs fails here and rolls back whole; the next finds them by key.
+            FetchedUid.objects.filter(
+                mailbox=mailbox, uid__in=list(new_uids), inbound__isnull=True
+            ).delete()
+            FetchedUid.objects.bulk_create(new_uids.values())
     return results
 
 
 def _relax_commit() -> None:
     """The batch's commit need not wait for the disk: if the database server crashes in the
     fraction of a second before it writes the commit, the fetched UIDs are lost with the
-    messages, and the next fetch takes them again from the mail server."""
+    messages, and the next fetch takes them again from the mail server. (Only for a batch that
+    is its own transaction, never for a caller's.)"""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL synchronous_commit = off")

@@ -245,3 +245,64 @@ def test_new_work_order_is_acknowledged_over_tls(mailbox_factory: Any, smtp_tls:
     assert (outbound.state, outbound.attempts) == ("sent", 1)
     assert msg["Message-ID"] == outbound.message_id
     assert [(a.attempt, a.ok) for a in outbound.log.all()] == [(1, True)]
+
+
+def test_a_message_failing_in_a_batch_is_quarantined_and_the_rest_filed(
+    mailbox: Any, monkeypatch: Any, centre: Any
+) -> None:
+    from kefu.email.models import FetchedUid
+    from kefu.email.services import inbound as pipeline
+
+    real_route = pipeline._route
+
+    def fails_on_big5(inbound: Any, parsed: Any, *args: Any) -> None:
+        real_route(inbound, parsed, *args)  # the work order is written...
+        if parsed.subject == "查詢帳單":
+            raise RuntimeError("disk full")  # ...and then something breaks
+
+    monkeypatch.setattr(pipeline, "_route", fails_on_big5)
+    # when a batch of three is taken and the second fails
+    done = services.ingest_batch(
+        mailbox,
+        [
+            ("imap:1:1", corpus("foxmail_gb2312.eml")),
+            ("imap:1:2", corpus("big5_traditional.eml")),
+            ("imap:1:3", corpus("rfc2231_attachments.eml")),
+        ],
+    )
+    # then the other two are filed, the second waits in quarantine with the reason, and
+    # nothing it wrote before failing is left
+    assert [d.inbound.state for d in done] == ["processed", "quarantined", "processed"]
+    failed = InboundEmail.objects.get(pk=done[1].inbound.pk)
+    assert failed.quarantine_reason == "Could not be filed: RuntimeError: disk full"
+    assert failed.subject == "查詢帳單"
+    assert sorted(Ticket.objects.values_list("title", flat=True)) == [
+        "停电报修：家中停电（喆）",
+        "发票申请",
+    ]
+    assert FetchedUid.objects.count() == 3
+    # when an administrator processes it again once the cause is gone
+    monkeypatch.setattr(pipeline, "_route", real_route)
+    again = services.reprocess(actor=centre["admin"], inbound=failed)
+    assert again.state == "processed"
+    assert again.ticket.title == "查詢帳單"
+
+
+def test_a_batch_taken_again_is_recognised_whole(mailbox: Any) -> None:
+    items = [
+        ("imap:1:1", corpus("foxmail_gb2312.eml")),
+        ("imap:1:2", corpus("no_message_id.eml")),
+        ("imap:1:3", corpus("unparseable.eml")),
+    ]
+    first = services.ingest_batch(mailbox, items)
+    # the same batch again, by UID, and by Message-ID or bytes under new UIDs
+    by_uid = services.ingest_batch(mailbox, items)
+    by_key = services.ingest_batch(
+        mailbox, [(f"pop3:{i}", raw) for i, (_u, raw) in enumerate(items)]
+    )
+    assert [d.duplicate for d in first] == [False, False, False]
+    assert [d.duplicate for d in by_uid + by_key] == [True] * 6
+    assert [d.inbound.pk for d in by_uid] == [d.inbound.pk for d in first]
+    assert [d.inbound.pk for d in by_key] == [d.inbound.pk for d in first]
+    assert InboundEmail.objects.count() == 3
+    assert Ticket.objects.count() == 2
