@@ -221,9 +221,12 @@ def import_file(
     actor: Any,
     tz: dt.tzinfo,
     progress: Progress | None = None,
+    workers: int = 1,
 ) -> ImportRun:
     if fmt == ImportRun.Format.QUEUE_LOG:
-        return import_queue_log(_lines(handle), name=name, actor=actor, progress=progress)
+        return import_queue_log(
+            _lines(handle), name=name, actor=actor, progress=progress, workers=workers
+        )
     return import_records(fmt, _lines(handle), name=name, actor=actor, tz=tz, progress=progress)
 
 

@@ -145,13 +145,17 @@ def parse_line(line: str) -> QueueEvent:
     return (ts, _key(text), callid, queue, agent, event, *fields)
 
 
-def parse_realtime_row(row: Mapping[str, Any]) -> QueueEvent:
-    """One row of the realtime ``queue_log`` table: ``time`` is a datetime (or text/number),
-    data is in ``data`` (pipes) or ``data1`` … ``data5``."""
+def realtime_line(row: Mapping[str, Any], tz: dt.tzinfo | None = None) -> str:
+    """One row of the realtime ``queue_log`` table as the line Asterisk writes to the file, so a
+    row and its file line are one event. ``time`` is a datetime, a UNIX time or ISO text; one
+    without a zone is in ``tz`` (without ``tz``: text is UTC, a datetime is refused). Data is in
+    ``data`` (pipes) or ``data1`` … ``data5``."""
     when = row.get("time")
     if isinstance(when, dt.datetime):
         if when.tzinfo is None:
-            raise LineError("time: a date and time without a zone")
+            if tz is None:
+                raise LineError("time: a date and time without a zone")
+            when = when.replace(tzinfo=tz)
         ts = int(when.timestamp())
     else:
         text = str(when or "").strip()
@@ -163,7 +167,7 @@ def parse_realtime_row(row: Mapping[str, Any]) -> QueueEvent:
             except ValueError as exc:
                 raise LineError(f"time: not a date and time ({text!r})") from exc
             if parsed.tzinfo is None:
-                parsed = parsed.replace(tzinfo=dt.UTC)
+                parsed = parsed.replace(tzinfo=tz or dt.UTC)
             ts = int(parsed.timestamp())
     if "data1" in row:
         data = [str(row.get(f"data{i}") or "") for i in range(1, 6)]
@@ -173,8 +177,12 @@ def parse_realtime_row(row: Mapping[str, Any]) -> QueueEvent:
         raw = str(row.get("data") or "")
         data = raw.split("|") if raw else []
     head = [str(row.get(k) or "") for k in ("callid", "queuename", "agent", "event")]
-    line = "|".join([str(ts), *head, *data])
-    return parse_line(line)
+    return "|".join([str(ts), *head, *data])
+
+
+def parse_realtime_row(row: Mapping[str, Any], tz: dt.tzinfo | None = None) -> QueueEvent:
+    """One row of the realtime ``queue_log`` table (see :func:`realtime_line`)."""
+    return parse_line(realtime_line(row, tz))
 
 
 def _copy_field(value: str) -> str:
