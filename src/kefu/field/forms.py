@@ -63,4 +63,4 @@ def form_id(raw: Any, field: str) -> int:
 def messages_of(exc: ValidationError) -> dict[str, list[str]]:
     if hasattr(exc, "error_dict"):
         return {k: list(v) for k, v in exc.message_dict.items()}
-    return {"__all__": list(exc.messages)}
+    return {"general": list(exc.messages)}
