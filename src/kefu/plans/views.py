@@ -9,7 +9,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Q
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -18,15 +18,17 @@ from django.views.decorators.http import require_POST
 
 from kefu.core.permissions import has_perm, require_perm
 from kefu.core.validation import parse_id
+from kefu.customers.access import access_customer
 from kefu.plans import access
 from kefu.plans.defaults import TYPES
+from kefu.plans.forms import ChecklistForm, PlanForm
 from kefu.plans.models import (
     ChecklistTemplate,
     PlanKind,
     Rectification,
     Result,
 )
-from kefu.plans.services import checklists, rectifications, training
+from kefu.plans.services import checklists, rectifications, setup, training
 from kefu.tickets.access import access_ticket
 from kefu.tickets.views.common import staff
 
@@ -171,7 +173,12 @@ def plan_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "plans/list.html",
-        {"plans": plans[:300], "kind": kind, "kinds": PlanKind.choices},
+        {
+            "plans": plans[:300],
+            "kind": kind,
+            "kinds": PlanKind.choices,
+            "can_manage": has_perm(request.user, "plans.manage"),
+        },
     )
 
 
@@ -201,6 +208,7 @@ def plan_detail(request: HttpRequest, plan_id: int) -> HttpResponse:
             "trainees": list(plan.trainees.all()) if plan.kind == PlanKind.TRAINING else [],
             "targets": targets,
             "can_mark": has_perm(request.user, "plans.training"),
+            "can_manage": has_perm(request.user, "plans.manage"),
             "now": timezone.now(),
         },
     )
@@ -257,4 +265,102 @@ def rectification_list(request: HttpRequest) -> HttpResponse:
                 ("done", _("Signed off")),
             ],
         },
+    )
+
+
+# --- setting plans and checklists up ------------------------------------------------------------
+
+
+def _plan_fields(user: Any, form: PlanForm) -> dict[str, Any]:
+    data = dict(form.cleaned_data)
+    customer_id = data.pop("customer")
+    data["customer"] = access_customer(user, customer_id) if customer_id is not None else None
+    for name in ("care_action", "notice_channel"):
+        data[name] = data[name] or ""
+    data["weekdays"] = list(data["weekdays"] or [])
+    return data
+
+
+@login_required
+def plan_edit(request: HttpRequest, plan_id: int | None = None) -> HttpResponse:
+    user = staff(request)
+    require_perm(user, "plans.manage")
+    plan = access.access_plan(user, plan_id, perm="plans.manage") if plan_id else None
+    if request.method == "POST":
+        form = PlanForm(request.POST)
+        if form.is_valid():
+            try:
+                fields = _plan_fields(user, form)
+                if plan is None:
+                    plan = setup.create_plan(actor=user, **fields)
+                else:
+                    plan = setup.update_plan(actor=user, plan=plan, **fields)
+            except ValidationError as exc:
+                form.add_service_errors(exc)
+            except Http404:
+                form.add_error("customer", _("No such customer."))
+            else:
+                messages.success(request, _("Plan saved."))
+                return redirect("plans:detail", plan_id=plan.pk)
+        status = 400
+    else:
+        initial = PlanForm.initial_for(plan) if plan else {"starts_on": timezone.localdate()}
+        form = PlanForm(initial=initial)
+        status = 200
+    return render(request, "plans/form.html", {"form": form, "plan": plan}, status=status)
+
+
+@login_required
+def checklist_list(request: HttpRequest) -> HttpResponse:
+    user = staff(request)
+    require_perm(user, "plans.view")
+    templates = ChecklistTemplate.objects.annotate(
+        version_count=Count("versions", distinct=True), plan_count=Count("plans", distinct=True)
+    ).order_by("-is_active", "name")
+    return render(
+        request,
+        "plans/checklists.html",
+        {"templates": templates, "can_manage": has_perm(user, "plans.manage")},
+    )
+
+
+@login_required
+def checklist_edit(request: HttpRequest, template_id: int | None = None) -> HttpResponse:
+    user = staff(request)
+    require_perm(user, "plans.manage")
+    template = (
+        access.access_checklist(user, template_id, perm="plans.manage") if template_id else None
+    )
+    if request.method == "POST":
+        form = ChecklistForm(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                if template is None:
+                    setup.create_checklist(
+                        actor=user, name=data["name"], kind=data["kind"], items=data["items"]
+                    )
+                else:
+                    setup.revise_checklist(
+                        actor=user, template=template, items=data["items"], note=data["note"]
+                    )
+            except ValidationError as exc:
+                form.add_service_errors(exc)
+            else:
+                messages.success(request, _("Checklist saved."))
+                return redirect("plans:checklists")
+        status = 400
+    else:
+        initial = (
+            {"name": template.name, "kind": template.kind,
+             "items": ChecklistForm.lines_for(template)}
+            if template else {}
+        )  # fmt: skip
+        form = ChecklistForm(initial=initial)
+        status = 200
+    if template is not None:
+        form.fields["name"].disabled = True
+        form.fields["kind"].disabled = True
+    return render(
+        request, "plans/checklist_form.html", {"form": form, "template": template}, status=status
     )

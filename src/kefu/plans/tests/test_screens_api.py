@@ -136,3 +136,50 @@ def test_demo_seeds_plans_rounds_and_an_escalated_rectification(at_once):
     assert ServicePlan.objects.get(name="配电房月度巡检").rounds.count() >= 6
     assert Rectification.objects.filter(escalation_level__gt=0).exists()
     assert Rectification.objects.filter(state="signed_off").exists()
+
+
+@pytest.mark.django_db
+def test_a_supervisor_sets_up_a_checklist_and_a_plan_on_screen(centre, plan_types, client):
+    from kefu.plans.models import ChecklistTemplate
+    from kefu.sla.models import BusinessCalendar
+
+    client.force_login(centre["supervisor"])
+    assert client.get("/plans/checklists/new/").status_code == 200
+    answer = client.post("/plans/checklists/new/", {
+        "name": "消防设施检查表", "kind": "fire_safety",
+        "items": "消防设施 | 灭火器压力正常 | 看压力表指针 | photo\n疏散通道畅通\n",
+    })  # fmt: skip
+    assert answer.status_code == 302
+    template = ChecklistTemplate.objects.get(name="消防设施检查表")
+    items = list(template.versions.get().items.values_list("section", "text", "photo_required"))
+    assert items == [("消防设施", "灭火器压力正常", True), ("", "疏散通道畅通", False)]
+    page = client.get(f"/plans/checklists/{template.pk}/")
+    assert "消防设施 | 灭火器压力正常 | 看压力表指针 | photo" in page.content.decode()
+    assert client.get("/plans/new/").status_code == 200
+    form = {
+        "name": "消防设施季度检查", "kind": "fire_safety", "checklist": template.pk,
+        "frequency": "quarterly", "interval": 1, "day_of_month": 10, "starts_on": "2026-01-01",
+        "lead_days": 5, "calendar": BusinessCalendar.objects.get(code="workdays").pk,
+        "shift": "next", "rectify_days": 7, "session_time": "09:30", "session_minutes": 120,
+        "care_trigger": "schedule", "delay_days": 0, "is_active": "on",
+        "assignee": centre["agent"].pk, "inspector": centre["supervisor"].pk,
+    }  # fmt: skip
+    bad = client.post("/plans/new/", {**form, "frequency": "rrule", "rrule": "FREQ=SOMETIMES"})
+    assert bad.status_code == 400
+    assert not ServicePlan.objects.exists()
+    made = client.post("/plans/new/", form)
+    assert made.status_code == 302
+    plan = ServicePlan.objects.get()
+    assert (plan.kind, plan.frequency, plan.day_of_month, plan.assignee) == (
+        "fire_safety",
+        "quarterly",
+        10,
+        centre["agent"],
+    )
+    assert plan.next_due_on is not None
+    changed = client.post(f"/plans/{plan.pk}/edit/", {**form, "lead_days": 9})
+    assert changed.status_code == 302
+    plan.refresh_from_db()
+    assert (plan.lead_days, plan.version) == (9, 2)
+    client.force_login(centre["agent"])
+    assert client.get("/plans/new/").status_code == 403
