@@ -6,3 +6,8 @@ class ReportsConfig(AppConfig):
     name = "kefu.reports"
     label = "reports"
     verbose_name = _("Monitoring and reports")
+
+    def ready(self) -> None:
+        from kefu.reports import setup
+
+        setup.register()
