@@ -184,6 +184,14 @@ class Call(models.Model):
     )
     wrapup_note = models.TextField(_("wrap-up note"), blank=True)
     held_since = models.DateTimeField(null=True, blank=True)
+    queue_item = models.ForeignKey(
+        "routing.QueueItem",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,  # read from the call only; set for live calls while routing is on
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -19,10 +19,11 @@ from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from kefu.calls import bulk, ingest, rollup
+from kefu.calls import bulk, ingest, queueing, rollup
 from kefu.calls.models import AgentLink, Call, FollowedFile, ImportRun, Integration, WrapUpCode
 from kefu.calls.parsers import CallRecord, LineError, bank, cdr, freeswitch
 from kefu.core import events
+from kefu.core.interactions import ContactReceived, contact_received
 from kefu.core.permissions import require_perm, require_perm_unless_system
 from kefu.core.realtime import broadcast, user_group
 
@@ -456,6 +457,7 @@ def wrap_up(*, actor: Any, call: Call, code: str, note: str = "", acw_s: int | N
         actor=actor,
         changes={k: [before[k], after[k]] for k in before if before[k] != after[k]},
     )
+    queueing.wrapped_up(call, actor)
     if before["wrapup"] is None:
         for hook in WRAP_UP_HOOKS:
             hook(call)
@@ -494,6 +496,7 @@ class CtiEvent:
     target: str = ""
     recording_url: str = ""
     ivr_path: str = ""
+    area: str = ""
 
 
 def parse_cti(payload: Any) -> CtiEvent:
@@ -527,6 +530,7 @@ def parse_cti(payload: Any) -> CtiEvent:
         ("target", 80),
         ("recording_url", 500),
         ("ivr_path", 200),
+        ("area", 60),
     ):
         value = payload.get(key, "")
         if not isinstance(value, str) or len(value) > limit:
@@ -557,6 +561,7 @@ def handle_cti(integration: Integration, payload: Any) -> Call:
     ev = parse_cti(payload)
     source = f"cti:{integration.slug}"
     call = Call.objects.select_for_update().filter(source=source, external_id=ev.call_id).first()
+    created = False
     if call is None:
         if ev.event != "ring":
             raise ValidationError(
@@ -577,9 +582,11 @@ def handle_cti(integration: Integration, payload: Any) -> Call:
         if call.caller:
             link_calls(after_call=call.pk - 1)
             call.refresh_from_db()
+        created = True
     elif call.state == Call.State.ENDED:
         raise ValidationError({"event": [_("The call has already ended.")]})
     before = {"state": call.state, "agent": call.agent}
+    previous_user = call.user
     counted_before = (call.offered_at, call.agent, call.outcome)
     if ev.agent:
         call.agent = ev.agent
@@ -620,12 +627,31 @@ def handle_cti(integration: Integration, payload: Any) -> Call:
         changes={k: [before[k], getattr(call, k)] for k in before if before[k] != getattr(call, k)},
         data={"integration": integration.slug},
     )
+    _follow_in_routing(call, ev.event, created, previous_user)
+    if created:
+        contact_received(
+            ContactReceived(
+                channel="phone", obj=call, customer=call.customer, text=ev.ivr_path, area=ev.area
+            )
+        )
     if ev.event in ("ring", "transfer") and call.user_id:
         broadcast(
             user_group(call.user_id),
             {"type": "call.ringing", "call": call.pk, "caller": call.caller},
         )
     return call
+
+
+def _follow_in_routing(call: Call, event: str, created: bool, previous_user: Any) -> None:
+    """The call's item in the unified queue and its agent's presence follow the CTI event."""
+    if created and call.offered_at is not None:
+        queueing.enqueue(call)
+    elif event == "answer":
+        queueing.answered(call)
+    elif event == "transfer":
+        queueing.transferred(call, previous_user)
+    elif event == "hangup":
+        queueing.ended(call)
 
 
 # --- agent states from queue events ---------------------------------------------------------------
