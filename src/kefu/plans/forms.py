@@ -6,8 +6,8 @@ import datetime as dt
 from typing import Any
 
 from django import forms
-from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _l
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from kefu.accounts.models import Team, User
 from kefu.core.forms import StyledForm
@@ -17,13 +17,13 @@ from kefu.plans.models import ChecklistTemplate, Frequency, PlanKind, ServicePla
 from kefu.sla.models import BusinessCalendar
 
 WEEKDAYS = [
-    (0, _l("Monday")),
-    (1, _l("Tuesday")),
-    (2, _l("Wednesday")),
-    (3, _l("Thursday")),
-    (4, _l("Friday")),
-    (5, _l("Saturday")),
-    (6, _l("Sunday")),
+    (0, _("Monday")),
+    (1, _("Tuesday")),
+    (2, _("Wednesday")),
+    (3, _("Thursday")),
+    (4, _("Friday")),
+    (5, _("Saturday")),
+    (6, _("Sunday")),
 ]
 
 
@@ -35,96 +35,94 @@ def _staff() -> Any:
 
 
 class PlanForm(StyledForm):
-    name = forms.CharField(label=_l("Name"), max_length=100)
-    kind = forms.ChoiceField(label=_l("Kind"), choices=PlanKind.choices)
+    name = forms.CharField(label=_("Name"), max_length=100)
+    kind = forms.ChoiceField(label=_("Kind"), choices=PlanKind.choices)
     description = forms.CharField(
-        label=_l("Description"),
+        label=_("Description"),
         required=False,
         max_length=4000,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
     customer = forms.IntegerField(
-        label=_l("Customer id"), required=False, min_value=1, max_value=2**31 - 1,
-        help_text=_l("Leave empty for the service centre itself."),
+        label=_("Customer id"), required=False, min_value=1, max_value=2**31 - 1,
+        help_text=_("Leave empty for the service centre itself."),
     )  # fmt: skip
-    site = forms.CharField(label=_l("Site"), max_length=200, required=False)
+    site = forms.CharField(label=_("Site"), max_length=200, required=False)
     checklist = forms.ModelChoiceField(
-        label=_l("Checklist"),
+        label=_("Checklist"),
         queryset=ChecklistTemplate.objects.filter(is_active=True),
         required=False,
     )
-    frequency = forms.ChoiceField(label=_l("Repeats"), choices=Frequency.choices)
-    interval = forms.IntegerField(label=_l("Every"), min_value=1, max_value=366, initial=1)
+    frequency = forms.ChoiceField(label=_("Repeats"), choices=Frequency.choices)
+    interval = forms.IntegerField(label=_("Every"), min_value=1, max_value=366, initial=1)
     weekdays = forms.TypedMultipleChoiceField(
-        label=_l("Weekdays"), choices=WEEKDAYS, coerce=int, required=False,
+        label=_("Weekdays"), choices=WEEKDAYS, coerce=int, required=False,
         widget=forms.CheckboxSelectMultiple,
     )  # fmt: skip
     day_of_month = forms.IntegerField(
-        label=_l("Day of month"), min_value=-1, max_value=31, required=False,
-        help_text=_l("-1 is the last day of the month."),
+        label=_("Day of month"), min_value=-1, max_value=31, required=False,
+        help_text=_("-1 is the last day of the month."),
     )  # fmt: skip
-    month = forms.IntegerField(label=_l("Month"), min_value=1, max_value=12, required=False)
-    rrule = forms.CharField(label=_l("RRULE"), max_length=300, required=False)
+    month = forms.IntegerField(label=_("Month"), min_value=1, max_value=12, required=False)
+    rrule = forms.CharField(label=_("RRULE"), max_length=300, required=False)
     starts_on = forms.DateField(
-        label=_l("Starts on"), widget=forms.DateInput(attrs={"type": "date"})
+        label=_("Starts on"), widget=forms.DateInput(attrs={"type": "date"})
     )
     ends_on = forms.DateField(
-        label=_l("Ends on"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("Ends on"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
     lead_days = forms.IntegerField(
-        label=_l("Generate days ahead"), min_value=0, max_value=365, initial=0
+        label=_("Generate days ahead"), min_value=0, max_value=365, initial=0
     )
     calendar = forms.ModelChoiceField(
-        label=_l("Business calendar"), queryset=BusinessCalendar.objects.all(), required=False
+        label=_("Business calendar"), queryset=BusinessCalendar.objects.all(), required=False
     )
-    shift = forms.ChoiceField(
-        label=_l("On a closed day"), choices=Shift.choices, initial=Shift.NEXT
-    )
+    shift = forms.ChoiceField(label=_("On a closed day"), choices=Shift.choices, initial=Shift.NEXT)
     team = forms.ModelChoiceField(
-        label=_l("Team"), queryset=Team.objects.filter(is_active=True), required=False
+        label=_("Team"), queryset=Team.objects.filter(is_active=True), required=False
     )
-    assignee = forms.ModelChoiceField(label=_l("Assignee"), queryset=_staff(), required=False)
+    assignee = forms.ModelChoiceField(label=_("Assignee"), queryset=_staff(), required=False)
     inspector = forms.ModelChoiceField(
-        label=_l("Inspector / safety officer"), queryset=_staff(), required=False
+        label=_("Inspector / safety officer"), queryset=_staff(), required=False
     )
     rectify_days = forms.IntegerField(
-        label=_l("Days to rectify a finding"), min_value=0, max_value=365, initial=7
+        label=_("Days to rectify a finding"), min_value=0, max_value=365, initial=7
     )
     session_time = forms.TimeField(
-        label=_l("Session time"),
+        label=_("Session time"),
         initial=dt.time(9, 30),
         widget=forms.TimeInput(attrs={"type": "time"}),
     )
     session_minutes = forms.IntegerField(
-        label=_l("Session minutes"), min_value=15, max_value=1440, initial=120
+        label=_("Session minutes"), min_value=15, max_value=1440, initial=120
     )
     care_action = forms.ChoiceField(
-        label=_l("Care action"),
+        label=_("Care action"),
         choices=[("", "—"), *ServicePlan.CareAction.choices],
         required=False,
     )
     care_trigger = forms.ChoiceField(
-        label=_l("Care trigger"), choices=ServicePlan.CareTrigger.choices, initial="schedule"
+        label=_("Care trigger"), choices=ServicePlan.CareTrigger.choices, initial="schedule"
     )
     audience_tier = forms.ModelChoiceField(
-        label=_l("VIP tier"), queryset=VipTier.objects.all(), required=False
+        label=_("VIP tier"), queryset=VipTier.objects.all(), required=False
     )
     audience_tag = forms.ModelChoiceField(
-        label=_l("Customer tag"), queryset=Tag.objects.all(), required=False
+        label=_("Customer tag"), queryset=Tag.objects.all(), required=False
     )
-    trigger_tag = forms.CharField(label=_l("Work-order tag"), max_length=40, required=False)
-    delay_days = forms.IntegerField(label=_l("Days after"), min_value=0, max_value=365, initial=0)
+    trigger_tag = forms.CharField(label=_("Work-order tag"), max_length=40, required=False)
+    delay_days = forms.IntegerField(label=_("Days after"), min_value=0, max_value=365, initial=0)
     notice_channel = forms.ChoiceField(
-        label=_l("Notice channel"),
+        label=_("Notice channel"),
         choices=[("", "—"), *ServicePlan.NoticeChannel.choices],
         required=False,
     )
     notice_text = forms.CharField(
-        label=_l("Notice text"), max_length=500, required=False,
-        help_text=_l("{name} is replaced by the customer's name."),
+        label=_("Notice text"), max_length=500, required=False,
+        help_text=_("{name} is replaced by the customer's name."),
         widget=forms.Textarea(attrs={"rows": 2}),
     )  # fmt: skip
-    is_active = forms.BooleanField(label=_l("Active"), required=False, initial=True)
+    is_active = forms.BooleanField(label=_("Active"), required=False, initial=True)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -159,17 +157,17 @@ def _person(user: User) -> str:
 
 
 class ChecklistForm(StyledForm):
-    name = forms.CharField(label=_l("Name"), max_length=100)
-    kind = forms.ChoiceField(label=_l("Kind"), choices=PlanKind.choices)
+    name = forms.CharField(label=_("Name"), max_length=100)
+    kind = forms.ChoiceField(label=_("Kind"), choices=PlanKind.choices)
     items = forms.CharField(
-        label=_l("Items"),
+        label=_("Items"),
         widget=forms.Textarea(attrs={"rows": 10}),
-        help_text=_l(
+        help_text=_(
             "One item a line: section | item | how to check | photo (write “photo” when a photo is "
             "required). Only the item is needed."
         ),
     )
-    note = forms.CharField(label=_l("What changed"), max_length=200, required=False)
+    note = forms.CharField(label=_("What changed"), max_length=200, required=False)
 
     def clean_items(self) -> list[dict[str, Any]]:
         rows = []
@@ -181,7 +179,7 @@ class ChecklistForm(StyledForm):
                 parts = ["", parts[0]]
             if len(parts) > 4:
                 raise forms.ValidationError(
-                    _("Line %(n)d has more than four parts.") % {"n": number}
+                    gettext("Line %(n)d has more than four parts.") % {"n": number}
                 )
             parts += [""] * (4 - len(parts))
             section, text, guidance, photo = parts
