@@ -251,8 +251,8 @@ def low_stock(request: HttpRequest) -> HttpResponse:
                 _("Minimum"),
                 _("Daily use"),
                 _("Lead time (days)"),
-                _("Order"),
-                _("Arrives"),
+                _("Suggested order"),
+                _("Arrives if ordered today"),
             ]
         )
         for r in rows:

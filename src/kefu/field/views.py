@@ -96,7 +96,13 @@ def _visit_context(visit: Visit, user: User) -> dict[str, Any]:
 def visit_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = staff(request)
     visit = access.access_visit(user, pk)
-    return render(request, "field/visit.html", _visit_context(visit, user))
+    return _with_location(render(request, "field/visit.html", _visit_context(visit, user)))
+
+
+def _with_location(response: HttpResponse) -> HttpResponse:
+    """The visit page may ask the phone for its position (the check-in); other pages may not."""
+    response["Permissions-Policy"] = "camera=(), microphone=(), geolocation=(self)"
+    return response
 
 
 @login_required
@@ -129,7 +135,7 @@ def visit_move(request: HttpRequest, pk: int) -> HttpResponse:
         context = _visit_context(visit, user)
         context.update(errors=messages_of(exc), values=request.POST)
         messages.error(request, error_text(exc))
-        return render(request, "field/visit.html", context, status=400)
+        return _with_location(render(request, "field/visit.html", context, status=400))
     return redirect("field:visit", pk=visit.pk)
 
 
