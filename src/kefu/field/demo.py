@@ -125,7 +125,7 @@ def seed_field(ctx: DemoContext) -> None:
     tickets = list(
         Ticket.objects.filter(is_open=True, customer__isnull=False)
         .select_related("customer")
-        .order_by("-created_at")[: max(8, int(30 * ctx.scale))]
+        .order_by("-created_at")[: max(24, int(40 * ctx.scale))]
     )
     today = timezone.localdate()
     assets: dict[int, Asset] = {}
