@@ -55,14 +55,18 @@ def access_checklist(user: Any, pk: Any, *, perm: str = "plans.view") -> Checkli
 
 
 def visible_rectifications(user: Any) -> QuerySet[Rectification]:
-    """Every rectification for ``plans.view``; otherwise the ones the user owns or signs off."""
-    if has_perm(user, "plans.view"):
-        return Rectification.objects.all()
+    """Rectifications whose work order ``user`` may see: all of those for ``plans.view``,
+    otherwise the ones the user owns or signs off."""
     if user is None or not getattr(user, "is_authenticated", False):
         return Rectification.objects.none()
     from django.db.models import Q
 
-    return Rectification.objects.filter(Q(owner=user) | Q(inspector=user))
+    from kefu.tickets.access import visible_tickets
+
+    rows = Rectification.objects.filter(ticket__in=visible_tickets(user).values("pk"))
+    if has_perm(user, "plans.view"):
+        return rows
+    return rows.filter(Q(owner=user) | Q(inspector=user))
 
 
 def access_rectification(user: Any, pk: Any) -> Rectification:

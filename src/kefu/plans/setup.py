@@ -38,7 +38,9 @@ def register() -> None:
     from kefu.core.labels import register_labels
     from kefu.core.navigation import NavItem, register_nav
     from kefu.core.permissions import SCOPES
+    from kefu.plans.hooks import on_ticket_change
     from kefu.plans.views import ticket_panel
+    from kefu.tickets.services.common import register_ticket_hook
 
     register_perm(
         Perm("plans.view", "plans:read", _("See service plans, inspections and rectifications")),
@@ -60,6 +62,7 @@ def register() -> None:
     SCOPES.setdefault("plans:write", _("Tick checklists, rectify and sign off"))
     register_labels(ACTION_LABELS)
     register_ticket_panel(ticket_panel)
+    register_ticket_hook(on_ticket_change)
     register_nav(
         NavItem("plans", _("Service plans"), "plans:list", "calendar2-check", "work", order=48, perm="plans.view"),
         NavItem("rectifications", _("Rectifications"), "plans:rectifications", "cone-striped", "work", order=49, perm="plans.view"),

@@ -195,3 +195,20 @@ def test_concurrent_sweeps_escalate_each_rectification_once(clock_at):
     assert sorted(done) == sorted(Rectification.objects.values_list("pk", flat=True))
     assert set(Rectification.objects.values_list("escalation_level", flat=True)) == {1}
     assert Event.objects.filter(action="rectification_escalated").count() == 15
+
+
+@pytest.mark.django_db
+def test_the_work_order_is_finished_by_the_sign_off_only(inspection, at_once):
+    from kefu.tickets.services import add_reply, transition_ticket
+
+    ticket, engineer = inspection["ticket"], inspection["engineer"]
+    check_item(actor=engineer, result=_item(ticket, 1), value="fail", note="温度过高")
+    rect = Rectification.objects.get()
+    add_reply(actor=engineer, ticket=rect.ticket, body="已处理")
+    with pytest.raises(ValidationError):
+        transition_ticket(actor=engineer, ticket=rect.ticket, to="resolved")
+    rect.ticket.refresh_from_db()
+    assert rect.ticket.status == "in_progress"
+    transition_ticket(actor=engineer, ticket=rect.ticket, to="cancelled", reason="误报")
+    rect.refresh_from_db()
+    assert rect.next_escalation_at is None
