@@ -289,7 +289,8 @@ def link_calls(
         calls = calls.filter(source="queue_log", external_id__in=callids)
     if AgentLink.objects.exists():
         calls.filter(user__isnull=True, agent__in=AgentLink.objects.values("pbx_agent")).update(
-            user=Subquery(AgentLink.objects.filter(pbx_agent=OuterRef("agent")).values("user")[:1])
+            user=Subquery(AgentLink.objects.filter(pbx_agent=OuterRef("agent")).values("user")[:1]),
+            updated_at=timezone.now(),
         )
     if not ContactPoint.objects.filter(kind=ContactPoint.Kind.PHONE).exists():
         return
@@ -322,7 +323,9 @@ def link_calls(
     for normalized, raw in numbers.items():
         ids = owners.get(normalized, set())
         if len(ids) == 1:
-            calls.filter(customer__isnull=True, caller__in=raw).update(customer_id=next(iter(ids)))
+            calls.filter(customer__isnull=True, caller__in=raw).update(
+                customer_id=next(iter(ids)), updated_at=timezone.now()
+            )
 
 
 _MOBILE = re.compile(r"^(?:\+?86)?(1[3-9]\d{9})$")

@@ -29,6 +29,7 @@ def takes_calls(user: Any) -> bool:
 
 
 def register() -> None:
+    from kefu.calls import search
     from kefu.calls.views import customer_history, ticket_panel
     from kefu.core.interactions import ContactChannel, register_channel
     from kefu.core.labels import register_labels
@@ -53,6 +54,7 @@ def register() -> None:
             routing_kind="call",
             ticket_panel=ticket_panel,
             history=customer_history,
+            search_source=search.source(),
         )
     )
     register_nav(
