@@ -38,12 +38,14 @@ from bench._harness import (
 DATABASE = "kefu_bench_chat"
 REQUIRES = ("websockets",)
 PER_AGENT_SOCKET = 50  # chats one agent socket watches (the consumer's limit)
+PING_EVERY = 20.0  # seconds, as the widget
 
 
 def seed(chats: int) -> tuple[list[tuple[int, str]], str]:
     """Chats in conversation, their guest tokens, and a supervisor's session cookie."""
     import secrets
 
+    from django.conf import settings
     from django.contrib.sessions.backends.db import SessionStore
     from django.db import transaction
     from django.utils import timezone
@@ -69,7 +71,7 @@ def seed(chats: int) -> tuple[list[tuple[int, str]], str]:
         )  # fmt: skip
     session = SessionStore()
     session["_auth_user_id"] = str(boss.pk)
-    session["_auth_user_backend"] = "django.contrib.auth.backends.ModelBackend"
+    session["_auth_user_backend"] = settings.AUTHENTICATION_BACKENDS[0]
     session["_auth_user_hash"] = boss.get_session_auth_hash()
     session.create()
     return [(c.pk, services.guest_token(c)) for c in rows], f"sessionid={session.session_key}"
@@ -83,6 +85,7 @@ class Run:
         self.duplicates = 0
         self.errors: list[str] = []
         self.guest_sockets: dict[int, Any] = {}
+        self.last_seen: dict[int, int] = {}
         self.connected = 0
 
 
@@ -100,18 +103,35 @@ async def _guest(run: Run, url: str, origin: str, conv: int, token: str, ready: 
                 break
     run.guest_sockets[conv] = socket
     run.connected += 1
+    pinger = asyncio.create_task(_ping(run, socket, conv))
     try:
         async for raw in socket:
             frame = json.loads(raw)
             if frame["type"] == "ack":
                 run.acked.setdefault(frame["cid"], time.perf_counter())
+            elif frame["type"] == "msg":
+                run.last_seen[conv] = max(run.last_seen.get(conv, 0), frame["seq"])
             elif frame["type"] == "error":
                 run.errors.append(frame["message"])
     except websockets.ConnectionClosed as exc:
         run.errors.append(f"guest socket closed: {exc}")
+    finally:
+        pinger.cancel()
 
 
-async def _agent(run: Run, url: str, origin: str, cookie: str, convs: list[int], ready: Any) -> None:
+async def _ping(run: Run, socket: Any, conv: int) -> None:
+    """The widget's ping every 20 s (each asks the database for the chat's last number)."""
+    import random
+
+    await asyncio.sleep(random.uniform(0, PING_EVERY))  # noqa: S311 - spreading, not secrecy
+    while True:
+        await socket.send(json.dumps({"type": "ping", "last": run.last_seen.get(conv, 0)}))
+        await asyncio.sleep(PING_EVERY)
+
+
+async def _agent(
+    run: Run, url: str, origin: str, cookie: str, convs: list[int], ready: Any
+) -> None:
     import websockets
 
     async with ready:
@@ -232,7 +252,13 @@ def main(scale: float, argv: list[str]) -> int:
             uvloop.install()
         except ImportError:
             pass
-        run, facts = asyncio.run(drive(servers, chats, cookie, rate, args.seconds))
+        try:
+            run, facts = asyncio.run(drive(servers, chats, cookie, rate, args.seconds))
+        except Exception:
+            for server in servers:
+                server.stop()
+                say((server.proc.stderr.read() if server.proc.stderr else "")[-3000:])
+            raise
         from kefu.chat.models import Message
 
         stored = Message.objects.filter(client_id__startswith="b").count()

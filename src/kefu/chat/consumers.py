@@ -36,8 +36,10 @@ from kefu.chat.models import Conversation, Message
 log = logging.getLogger("kefu.chat")
 
 MAX_FRAME = 16_384
-FRAME_RATE = 5.0  # frames a second, sustained
+FRAME_RATE = 5.0  # a guest socket's frames a second, sustained
 FRAME_BURST = 20.0
+STAFF_FRAME_RATE = 20.0  # a staff socket serves or watches many chats
+STAFF_FRAME_BURST = 60.0
 MAX_JOINED = 50
 CLOSE_POLICY = 1008
 CLOSE_TOO_BIG = 1009
@@ -57,11 +59,13 @@ def _error_text(exc: ValidationError) -> str:
 
 class _ChatSocket(AsyncWebsocketConsumer):  # type: ignore[misc]
     side = "guest"
+    frame_rate = FRAME_RATE
+    frame_burst = FRAME_BURST
 
     async def connect(self) -> None:
         self.joined: set[str] = set()
         self.seen: dict[int, int] = {}
-        self.allowance = FRAME_BURST
+        self.allowance = self.frame_burst
         self.checked_at = time.monotonic()
         self.typed_at = 0.0
         await self.accept()
@@ -84,7 +88,9 @@ class _ChatSocket(AsyncWebsocketConsumer):  # type: ignore[misc]
 
     def _within_rate(self) -> bool:
         now = time.monotonic()
-        self.allowance = min(FRAME_BURST, self.allowance + (now - self.checked_at) * FRAME_RATE)
+        self.allowance = min(
+            self.frame_burst, self.allowance + (now - self.checked_at) * self.frame_rate
+        )
         self.checked_at = now
         if self.allowance < 1:
             return False
@@ -263,6 +269,8 @@ class GuestConsumer(_ChatSocket):
 
 class AgentConsumer(_ChatSocket):
     side = "agent"
+    frame_rate = STAFF_FRAME_RATE
+    frame_burst = STAFF_FRAME_BURST
 
     async def connect(self) -> None:
         user = self.scope.get("user")

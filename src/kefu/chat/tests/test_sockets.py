@@ -118,7 +118,9 @@ def test_a_reconnecting_guest_gets_exactly_what_it_missed(live_chat):
     for i in range(3):
         services.post_message(conversation_id=conv, sender="agent", body=f"回复{i}",
                               author=live_chat["agent"])  # fmt: skip
-    services.post_message(conversation_id=conv, sender="whisper", body="内部", author=live_chat["agent"])
+    services.post_message(
+        conversation_id=conv, sender="whisper", body="内部", author=live_chat["agent"]
+    )
 
     async def scenario():
         guest, frames = await _guest(live_chat["token"], last=2)
@@ -126,7 +128,10 @@ def test_a_reconnecting_guest_gets_exactly_what_it_missed(live_chat):
         return frames
 
     frames = run_async(scenario())
-    assert [(f["seq"], f["body"]) for f in frames if f["type"] == "msg"] == [(3, "回复1"), (4, "回复2")]
+    assert [(f["seq"], f["body"]) for f in frames if f["type"] == "msg"] == [
+        (3, "回复1"),
+        (4, "回复2"),
+    ]
 
 
 def test_a_ping_replays_what_a_lost_push_did_not_bring(live_chat):

@@ -96,6 +96,7 @@ def cluster(redis_url: str, tmp_path: Path):
     db = connection.settings_dict
     url = f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
     env = {
+        "DJANGO_SETTINGS_MODULE": "kefu.config.settings",
         "KEFU_ENV": "production",
         "KEFU_DATABASE_URL": url,
         "KEFU_REDIS_URL": redis_url,
@@ -124,9 +125,7 @@ def _cut_layer_connections(redis_url: str) -> int:
     me = r.client_id()
     db = r.connection_pool.connection_kwargs.get("db", 0)
     killed = 0
-    clients = r.client_list()
-    print("redis clients", [(c["id"], c["db"], c["cmd"]) for c in clients], "me", me, "db", db)
-    for client in clients:
+    for client in r.client_list():
         if int(client["id"]) != me and int(client.get("db", -1)) == db:
             killed += r.client_kill_filter(_id=int(client["id"]))
     return killed
@@ -196,7 +195,15 @@ def test_customer_and_agent_on_two_processes_lose_and_double_nothing(chat_centre
     assert out["killed"] >= 1
     assert out["guest_connects"] >= 2  # the kill made the customer reconnect
     bodies = [body for _seq, body in stored]
-    for text in ("你好，停电了", "户号是 1234", "处理中0", "处理中1", "处理中2", "恢复了", "恢复了吗"):
+    for text in (
+        "你好，停电了",
+        "户号是 1234",
+        "处理中0",
+        "处理中1",
+        "处理中2",
+        "恢复了",
+        "恢复了吗",
+    ):
         assert bodies.count(text) == 1, text
     assert [seq for seq, _body in stored] == list(range(1, len(stored) + 1))
     whispers = set(

@@ -113,7 +113,10 @@ def test_an_agent_sees_only_their_chats_and_a_supervisor_any(client, chat_centre
     outsider.force_login(chat_centre["outsider"])
     assert outsider.get(f"/chat/{chat.pk}/").status_code == 404
     assert outsider.get(f"/chat/{chat.pk}/transcript/").status_code == 404
-    assert outsider.post(f"/chat/{chat.pk}/end/", {"wrap_up": chat_centre["code"].pk}).status_code == 404
+    assert (
+        outsider.post(f"/chat/{chat.pk}/end/", {"wrap_up": chat_centre["code"].pk}).status_code
+        == 404
+    )
     chat.refresh_from_db()
     assert chat.state == "active"
     boss = Client()

@@ -89,7 +89,7 @@ class ChatClient:
                 ) as socket:
                     backoff = 0.2
                     await self._session(socket)
-            except (OSError, websockets.WebSocketException, asyncio.TimeoutError):
+            except (TimeoutError, OSError, websockets.WebSocketException):
                 pass
             self._socket = None
             if not self._closed:

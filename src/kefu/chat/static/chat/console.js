@@ -85,7 +85,7 @@
       clearInterval(pinger);
       pinger = setInterval(function () {
         Object.keys(chats).forEach(function (id) { send({ type: "ping", conv: parseInt(id, 10), last: contiguous(chats[id]) }); });
-      }, 10000);
+      }, 20000);
     };
     ws.onmessage = function (event) {
       var m = JSON.parse(event.data);

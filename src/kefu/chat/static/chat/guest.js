@@ -114,7 +114,7 @@
       ws.send(JSON.stringify({ type: "hello", token: state.token, last: state.last || 0 }));
       (state.pending || []).forEach(function (p) { ws.send(JSON.stringify({ type: "msg", cid: p.cid, body: p.body })); });
       clearInterval(pingTimer);
-      pingTimer = setInterval(function () { send({ type: "ping", last: contiguous() }); }, 10000);
+      pingTimer = setInterval(function () { send({ type: "ping", last: contiguous() }); }, 20000);
     };
     ws.onmessage = function (event) {
       var m = JSON.parse(event.data);
