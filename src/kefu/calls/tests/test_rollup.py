@@ -135,3 +135,13 @@ def test_parsing_in_processes_gives_the_same_result(monkeypatch: Any) -> None:
     assert Call.objects.count() == 60
     again = services.import_queue_log(lines, name="b", actor=None, workers=2)
     assert (again.added, again.calls) == (0, 0)
+
+
+def test_backslashes_and_tabs_in_a_line_are_kept_as_written() -> None:
+    from kefu.calls.models import QueueLogEvent
+
+    line = "1741000000|NONE|support|SIP/8001|INFO|C:\\rec\\a.wav|x\ty|\\N"
+    run = services.import_queue_log([line], name="a", actor=None)
+    assert (run.added, run.rejected) == (1, 0)
+    event = QueueLogEvent.objects.get()
+    assert (event.d1, event.d2, event.d3) == ("C:\\rec\\a.wav", "x\ty", "\\N")
