@@ -7,7 +7,7 @@ import datetime as dt
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
 from kefu.core.api_base import Input, Out
@@ -154,9 +154,9 @@ def ivr_text(request: HttpRequest) -> dict[str, Any]:
 
 
 @router.post("/incidents", response={201: IncidentDetailOut})
-def declare(request: HttpRequest, payload: IncidentDeclareIn) -> tuple[int, dict[str, Any]]:
+def declare(request: HttpRequest, payload: IncidentDeclareIn) -> Status[Any]:
     incident = services.declare_incident(actor=request.user, **payload.dict())  # type: ignore[arg-type]
-    return 201, _detail(incident)
+    return Status(201, _detail(incident))
 
 
 @router.get("/incidents/{incident_id}", response=IncidentDetailOut)
@@ -165,9 +165,7 @@ def get_incident(request: HttpRequest, incident_id: PathId) -> dict[str, Any]:
 
 
 @router.post("/incidents/{incident_id}/updates", response={201: IncidentDetailOut})
-def publish(
-    request: HttpRequest, incident_id: PathId, payload: IncidentUpdateIn
-) -> tuple[int, dict[str, Any]]:
+def publish(request: HttpRequest, incident_id: PathId, payload: IncidentUpdateIn) -> Status[Any]:
     incident = access.access_incident(request.user, incident_id, perm="incidents.manage")
     services.publish_update(
         actor=request.user,  # type: ignore[arg-type]
@@ -178,7 +176,7 @@ def publish(
         expected_version=payload.version,
     )
     incident.refresh_from_db()
-    return 201, _detail(incident)
+    return Status(201, _detail(incident))
 
 
 @router.post("/incidents/{incident_id}/resolve", response=IncidentDetailOut)
@@ -197,9 +195,7 @@ def resolve(
 
 
 @router.post("/incidents/{incident_id}/answer", response={202: IncidentDetailOut})
-def answer(
-    request: HttpRequest, incident_id: PathId, payload: IncidentAnswerIn
-) -> tuple[int, dict[str, Any]]:
+def answer(request: HttpRequest, incident_id: PathId, payload: IncidentAnswerIn) -> Status[Any]:
     incident = access.access_incident(request.user, incident_id, perm="incidents.manage")
     incident = services.start_closing(
         actor=request.user,  # type: ignore[arg-type]
@@ -207,7 +203,7 @@ def answer(
         reply=payload.closing_reply,
         expected_version=payload.version,
     )
-    return 202, _detail(incident)
+    return Status(202, _detail(incident))
 
 
 @router.post("/incidents/{incident_id}/close", response=IncidentDetailOut)
@@ -246,13 +242,11 @@ def _link(link: Link) -> dict[str, Any]:
 
 
 @router.post("/incidents/{incident_id}/links", response={201: IncidentLinkOut})
-def link(
-    request: HttpRequest, incident_id: PathId, payload: IncidentLinkIn
-) -> tuple[int, dict[str, Any]]:
+def link(request: HttpRequest, incident_id: PathId, payload: IncidentLinkIn) -> Status[Any]:
     from kefu.tickets.access import access_ticket
 
     incident = access.access_incident(request.user, incident_id, perm="incidents.link")
     ticket = access_ticket(request.user, payload.ticket)
     created = services.link_ticket(actor=request.user, incident=incident, ticket=ticket)  # type: ignore[arg-type]
     created.ticket = ticket
-    return 201, _link(created)
+    return Status(201, _link(created))

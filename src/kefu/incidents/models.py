@@ -20,7 +20,7 @@ from kefu.core.choices import Channel
 class Status(models.TextChoices):
     DECLARED = "declared", _("Declared")
     MONITORING = "monitoring", _("Being handled")
-    RESOLVED = "resolved", _("Resolved")
+    RESOLVED = "resolved", _("Restored")
     CLOSED = "closed", _("Closed")
 
 
@@ -28,9 +28,9 @@ ACTIVE_STATES = (Status.DECLARED, Status.MONITORING)
 
 
 class Severity(models.TextChoices):
-    GENERAL = "general", _("General")
-    MAJOR = "major", _("Major")
-    CRITICAL = "critical", _("Critical")
+    GENERAL = "general", _("General incident")
+    MAJOR = "major", _("Major incident")
+    CRITICAL = "critical", _("Critical incident")
 
 
 class Incident(models.Model):

@@ -775,14 +775,14 @@ def _answer_one(
         result.skipped += 1
         return
     try:
-        with transaction.atomic():
-            transition_ticket(
-                actor=actor,
-                ticket=ticket,
-                to=ticket_status.RESOLVED,
-                reply=incident.closing_reply,
-                reason=_("Incident %(ref)s is over.") % {"ref": incident.reference},
-            )
+        # transition_ticket is atomic itself: a refusal rolls back to its own savepoint.
+        transition_ticket(
+            actor=actor,
+            ticket=ticket,
+            to=ticket_status.RESOLVED,
+            reply=incident.closing_reply,
+            reason=_("Incident %(ref)s is over.") % {"ref": incident.reference},
+        )
     except (ValidationError, PermissionDenied, Conflict) as exc:
         message = " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
         ClosingReply.objects.filter(incident=incident, ticket=ticket).update(

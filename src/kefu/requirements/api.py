@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
 from kefu.core.api_base import Input, Out
@@ -148,10 +148,10 @@ def list_requirements(
 ) -> list[dict[str, Any]]:
     """Highest priority first (then most customers asking); open ones unless ``all``."""
     from kefu.requirements.models import Kind
-    from kefu.requirements.states import Status
+    from kefu.requirements.states import Status as RequirementStatus
 
     f = selectors.Filters(
-        status=params.status if params.status in Status.values else "",
+        status=params.status if params.status in RequirementStatus.values else "",
         kind=params.kind if params.kind in Kind.values else "",
         q=params.q,
         open_only=not params.all,
@@ -161,7 +161,7 @@ def list_requirements(
 
 
 @router.post("/requirements", response={201: RequirementDetailOut})
-def create(request: HttpRequest, payload: RequirementCreateIn) -> tuple[int, dict[str, Any]]:
+def create(request: HttpRequest, payload: RequirementCreateIn) -> Status[Any]:
     ticket = customer = None
     if payload.ticket is not None:
         from kefu.tickets.access import access_ticket
@@ -180,7 +180,7 @@ def create(request: HttpRequest, payload: RequirementCreateIn) -> tuple[int, dic
         customer=customer,
         note=payload.note,
     )
-    return 201, _detail(request, r)
+    return Status(201, _detail(request, r))
 
 
 @router.get("/requirements/{requirement_id}", response=RequirementDetailOut)
@@ -191,7 +191,7 @@ def get_requirement(request: HttpRequest, requirement_id: PathId) -> dict[str, A
 @router.post("/requirements/{requirement_id}/sources", response={201: RequirementDetailOut})
 def add_source(
     request: HttpRequest, requirement_id: PathId, payload: RequirementSourceIn
-) -> tuple[int, dict[str, Any]]:
+) -> Status[Any]:
     """Another customer asked: link their work order (or just them)."""
     from django.core.exceptions import ValidationError
 
@@ -222,7 +222,7 @@ def add_source(
             raise ValidationError({"customer": [_("This customer is linked already.")]})
     else:
         raise ValidationError({"ticket": [_("Give a work order or a customer.")]})
-    return 201, _detail(request, r)
+    return Status(201, _detail(request, r))
 
 
 @router.post("/requirements/{requirement_id}/score", response=RequirementDetailOut)

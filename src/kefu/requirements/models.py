@@ -16,10 +16,10 @@ from kefu.requirements.states import Status
 
 
 class Kind(models.TextChoices):
-    FUNCTIONAL = "functional", _("Functional")
-    PERFORMANCE = "performance", _("Performance")
-    SERVICE = "service", _("Service")
-    EMOTIONAL = "emotional", _("Emotional")
+    FUNCTIONAL = "functional", _("Functional need")
+    PERFORMANCE = "performance", _("Performance need")
+    SERVICE = "service", _("Service need")
+    EMOTIONAL = "emotional", _("Emotional need")
 
 
 class Requirement(models.Model):
