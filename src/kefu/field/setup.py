@@ -38,9 +38,11 @@ ACTION_LABELS = {
 
 
 def register() -> None:
+    from kefu.core.dashboard import register_card
     from kefu.core.interactions import register_ticket_panel
     from kefu.core.labels import register_event_summaries, register_labels
     from kefu.core.navigation import NavItem, register_nav
+    from kefu.field.dashboard import field_card
     from kefu.field.deadlines import on_ticket_event
     from kefu.field.views import ticket_panel
     from kefu.tickets.services.common import register_ticket_hook
@@ -68,6 +70,7 @@ def register() -> None:
     )
     register_ticket_hook(on_ticket_event)
     register_ticket_panel(ticket_panel)
+    register_card(field_card)
     for action, event_type in (
         ("visit_scheduled", "visit.scheduled"),
         ("visit_arrived", "visit.arrived"),

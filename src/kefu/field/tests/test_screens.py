@@ -163,3 +163,15 @@ def test_parts_screens_and_the_low_stock_download(client, field):
     assert "中心备件库" in low
     csv = client.get(reverse("field:low_stock"), {"format": "csv"}).content.decode("utf-8-sig")
     assert csv.splitlines()[1].startswith("DTU-PS-48,电源模块,中心备件库,1,2,")
+
+
+def test_the_start_page_shows_the_engineers_day_and_low_stock(client, field):
+    dispatch(field)
+    client.force_login(field["engineer"])
+    page = client.get(reverse("core:home")).content.decode()
+    assert 'data-testid="card-field"' in page and field["ticket"].number in page
+    client.force_login(field["supervisor"])
+    page = client.get(reverse("core:home")).content.decode()
+    assert reverse("field:low_stock") in page
+    client.force_login(field["agent"])
+    assert 'data-testid="card-field"' not in client.get(reverse("core:home")).content.decode()
