@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -238,7 +237,7 @@ def _agent_rows(q: KpiQuery) -> list[tuple[Any, ...]]:
     return [(agent, *row.tolist()) for agent, row in merged.items()]
 
 
-def _staffed(q: KpiQuery) -> dict[tuple[str, int], int]:
+def _staffed(q: KpiQuery) -> tuple[dict[int, int], dict[str, int]]:
     start, end = (int(b.timestamp()) for b in q.bounds)
     kinds = {  # every one of models.AGENT_EVENTS, so the partial index serves the query
         "AGENTLOGIN": "login",
@@ -258,8 +257,8 @@ def _staffed(q: KpiQuery) -> dict[tuple[str, int], int]:
         for ts, agent, event in rows.order_by("ts", "id").values_list("ts", "agent", "event")
     ]
     if not events:
-        return {}
-    return kpi.staffed_seconds(events, start, end, STEP)
+        return {}, {}
+    return kpi.staffed_totals(events, start, end, STEP)
 
 
 def kpi_report(q: KpiQuery) -> KpiReport:
@@ -271,12 +270,8 @@ def kpi_report(q: KpiQuery) -> KpiReport:
     sums = np.array([[int(x or 0) for x in r[2:]] for r in rows], dtype=np.int64).reshape(
         len(rows), N_SUMS
     )
-    staffed = _staffed(q) if not q.queue else {}
-    staffed_bucket: dict[int, int] = defaultdict(int)
-    staffed_agent: dict[str, int] = defaultdict(int)
-    for (agent, ts), seconds in staffed.items():
-        staffed_bucket[ts // STEP] += seconds
-        staffed_agent[agent] += seconds
+    per_interval, staffed_agent = _staffed(q) if not q.queue else ({}, {})
+    staffed_bucket = {ts // STEP: seconds for ts, seconds in per_interval.items()}
 
     # every 15-minute bucket once, with its local interval, day and hour
     bucket_ids, per_bucket = _group(buckets, sums)

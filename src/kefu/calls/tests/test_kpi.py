@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from kefu.calls.kpi import Totals, compute, staffed_seconds
+from kefu.calls.kpi import Totals, compute, staffed_seconds, staffed_totals
 
 
 def test_every_kpi_from_known_sums() -> None:
@@ -70,3 +70,24 @@ def test_staffed_seconds_total_does_not_depend_on_the_interval(interval: int) ->
     events = [(0, "A", "login"), (5000, "A", "logoff")]
     got = staffed_seconds(events, start=0, end=7200, interval_s=interval)
     assert sum(got.values()) == 5000
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_staffed_totals_equal_the_per_agent_interval_seconds(seed: int) -> None:
+    import random
+
+    rng = random.Random(seed)
+    kinds = ("login", "logoff", "pause", "unpause")
+    events = sorted(
+        (rng.randrange(0, 20_000), f"A{rng.randrange(5)}", rng.choice(kinds)) for _ in range(60)
+    )
+    start, end, step = 1_000, 19_000, 900
+    detailed = staffed_seconds(events, start, end, step)
+    per_interval, per_agent = staffed_totals(events, start, end, step)
+    by_interval: dict[int, int] = {}
+    by_agent: dict[str, int] = {}
+    for (agent, bucket), seconds in detailed.items():
+        by_interval[bucket] = by_interval.get(bucket, 0) + seconds
+        by_agent[agent] = by_agent.get(agent, 0) + seconds
+    assert per_interval == {k: v for k, v in by_interval.items() if v}
+    assert per_agent == {k: v for k, v in by_agent.items() if v}
