@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import time
 from typing import Any
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+
+log = logging.getLogger(__name__)
 
 POLL_S = 0.5
 RECHECK_S = 5.0
@@ -73,9 +76,14 @@ class WallboardConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
                 if not await database_sync_to_async(_allowed)(self.user_id, self.session_key):
                     await self.close(code=CLOSE_DENIED)
                     return
-            snapshot = await database_sync_to_async(_snapshot)()
-            if snapshot["version"] != sent:
-                sent = snapshot["version"]
-                payload = {k: v for k, v in snapshot.items() if k != "computed"}
-                await self.send_json({"type": "wallboard", **payload})
+            try:
+                snapshot = await database_sync_to_async(_snapshot)()
+                if snapshot["version"] != sent:
+                    sent = snapshot["version"]
+                    payload = {k: v for k, v in snapshot.items() if k != "computed"}
+                    await self.send_json({"type": "wallboard", **payload})
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # noqa: BLE001 - one failed update must not stop the wall
+                log.warning("wall board update failed", exc_info=True)
             await asyncio.sleep(POLL_S)

@@ -125,7 +125,7 @@ def compute_snapshot(now: dt.datetime | None = None) -> dict[str, Any]:
         if row["state"] == Presence.State.OFFLINE:
             continue
         if row["state"] == Presence.State.BREAK:
-            label = row["reason_label"] or str(Presence.State.BREAK.label)
+            label = str(row["reason_label"] or Presence.State.BREAK.label)
             breaks[label] = breaks.get(label, 0) + 1
         user = row["user"]
         since = row["since"]
@@ -151,9 +151,8 @@ def compute_snapshot(now: dt.datetime | None = None) -> dict[str, Any]:
         "agents": agents,
         "breaks": sorted(breaks.items()),
     }
-    digest = hashlib.sha1(  # noqa: S324 - a change marker, not security
-        json.dumps(data, sort_keys=True, default=str).encode()
-    ).hexdigest()[:16]
+    text = json.dumps(data, sort_keys=True)  # fails loudly on anything a socket cannot send
+    digest = hashlib.sha1(text.encode()).hexdigest()[:16]  # noqa: S324 - a change marker
     return {
         **data,
         "version": digest,

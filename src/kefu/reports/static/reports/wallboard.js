@@ -116,9 +116,27 @@
     t = board.dataset;
     render(JSON.parse(document.getElementById("wb-initial").textContent));
     status(false);
+    // Wall mode: the board fills the window without the menus (also ?wall=1, for a display
+    // that opens the page by itself); the browser's full screen where it allows it.
+    function wall(on) {
+      document.body.classList.toggle("kefu-wall-mode", on);
+      if (on && board.requestFullscreen && !document.fullscreenElement) {
+        board.requestFullscreen().catch(function () {});
+      } else if (!on && document.fullscreenElement) {
+        document.exitFullscreen().catch(function () {});
+      }
+    }
     document.getElementById("wb-fullscreen").addEventListener("click", function () {
-      if (document.fullscreenElement) { document.exitFullscreen(); } else if (board.requestFullscreen) { board.requestFullscreen(); }
+      wall(!document.body.classList.contains("kefu-wall-mode"));
     });
+    document.getElementById("wb-fullscreen-exit").addEventListener("click", function () { wall(false); });
+    document.addEventListener("keydown", function (event) {
+      if (event.key === "Escape") { wall(false); }
+    });
+    document.addEventListener("fullscreenchange", function () {
+      if (!document.fullscreenElement) { document.body.classList.remove("kefu-wall-mode"); }
+    });
+    if (new URLSearchParams(location.search).get("wall") === "1") { wall(true); }
     setInterval(tick, 1000);
     tick();
     connect();
