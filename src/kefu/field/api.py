@@ -7,7 +7,7 @@ import datetime as dt
 from typing import Any, Literal
 
 from django.core.exceptions import ValidationError
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.http import Http404, HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -31,6 +31,7 @@ from kefu.field.models import (
     ServiceLevel,
     Stock,
     Visit,
+    VisitPhoto,
 )
 
 router = Router(tags=["Field service"])
@@ -103,6 +104,18 @@ def _visit_out(v: Visit, photos: int | None = None) -> dict[str, Any]:
         "disputed_at": v.disputed_at,
         "cancel_reason": v.cancel_reason,
     }
+
+
+def _photo_counts(visit_ids: list[int]) -> dict[int, int]:
+    if not visit_ids:
+        return {}
+    rows = (
+        VisitPhoto.objects.filter(visit_id__in=visit_ids)
+        .values("visit_id")
+        .annotate(n=Count("pk"))
+        .values_list("visit_id", "n")
+    )
+    return dict(rows)
 
 
 class FieldVisitPageOut(Out):
@@ -280,13 +293,7 @@ def list_visits(request: HttpRequest, filters: Query[FieldVisitFilter]) -> dict[
         )
     except CursorError as exc:
         raise HttpError(400, str(exc)) from None
-    from django.db.models import Count
-
-    counts = dict(
-        Visit.objects.filter(pk__in=[v.pk for v in page.items])
-        .annotate(n=Count("photos"))
-        .values_list("pk", "n")
-    )
+    counts = _photo_counts([v.pk for v in page.items])
     return {
         "items": [_visit_out(v, counts.get(v.pk, 0)) for v in page.items],
         "next_cursor": page.next_cursor,
@@ -390,8 +397,9 @@ def ticket_field(request: HttpRequest, ref: str) -> dict[str, Any]:
         s.ticket = ticket
     for r in data.reservations:
         r.ticket = ticket
+    photos = _photo_counts([v.pk for v in data.visits])
     return {
-        "visits": [_visit_out(v) for v in data.visits],
+        "visits": [_visit_out(v, photos.get(v.pk, 0)) for v in data.visits],
         "remote_sessions": [_remote_out(s) for s in data.sessions],
         "reservations": [_reservation_out(r) for r in data.reservations],
         "deadlines": [

@@ -83,7 +83,11 @@ def ticket_field(ticket: Any) -> TicketField:
             .select_related("part", "location")
             .order_by("-pk")[:50]
         ),
-        deadlines=list(Deadline.objects.filter(ticket=ticket).order_by("due_at")),
+        deadlines=list(
+            Deadline.objects.filter(ticket=ticket)
+            .select_related("service_level")
+            .order_by("due_at")
+        ),
         assets=list(
             Asset.objects.filter(customer_id=ticket.customer_id, is_active=True)
             .select_related("service_level")

@@ -134,3 +134,25 @@ def test_visit_list_within_its_query_budget(field):
     assert len(queries) <= 8, [q["sql"][:80] for q in queries]
     r2 = api.get("field/visits", {"limit": 3, "cursor": r.json()["next_cursor"]})
     assert len(r2.json()["items"]) == 2
+
+
+def test_a_work_orders_field_records_within_their_query_budget(field):
+    api = ApiClient(field["agent"])
+    start = timezone.now() + dt.timedelta(hours=1)
+    ref = field["ticket"].number
+    for _ in range(3):
+        api.post(
+            f"tickets/{ref}/visits",
+            {"engineer": field["engineer"].pk, "window_start": iso(start),
+             "window_end": iso(start + dt.timedelta(hours=2)), "asset": field["asset"].pk},
+        )  # fmt: skip
+        api.post(
+            f"tickets/{ref}/part-reservations",
+            {"part": field["part"].pk, "location": field["warehouse"].pk, "qty": 1},
+        )
+    api.get(f"tickets/{ref}/field")
+    with CaptureQueriesContext(connection) as queries:
+        r = api.get(f"tickets/{ref}/field")
+    assert r.status_code == 200 and len(r.json()["visits"]) == 3
+    assert len(r.json()["reservations"]) == 3 and len(r.json()["deadlines"]) == 3
+    assert len(queries) <= 12, [q["sql"][:80] for q in queries]
