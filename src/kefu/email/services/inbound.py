@@ -80,7 +80,6 @@ class _Batch:
     threads: dict[str, int] = field(default_factory=dict)
     recent: dict[str, int] = field(default_factory=dict)
     customers: dict[str, Customer | None] = field(default_factory=dict)
-    events: list[Any] = field(default_factory=list)
 
 
 def ingest(mailbox: Mailbox, raw: bytes, *, uid: str = "") -> Ingested:

@@ -121,6 +121,9 @@ def test_fetcher_killed_half_way_then_run_again_stores_every_message_once(
     assert FetchedUid.objects.filter(mailbox=mailbox).count() == MESSAGES
     assert Ticket.objects.count() == MESSAGES
     assert Ticket.objects.values("number").distinct().count() == MESSAGES
+    # numbers are reserved per batch: only the killed batch's are missing from the sequence
+    highest = max(int(n.rsplit("-", 1)[1]) for n in Ticket.objects.values_list("number", flat=True))
+    assert highest <= MESSAGES + BATCH_MESSAGES
     assert Customer.objects.count() == MESSAGES
     assert Event.objects.filter(action="email_received").count() == MESSAGES
     titles = set(Ticket.objects.values_list("title", flat=True))
