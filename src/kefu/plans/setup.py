@@ -63,6 +63,10 @@ def register() -> None:
     register_labels(ACTION_LABELS)
     register_ticket_panel(ticket_panel)
     register_ticket_hook(on_ticket_change)
+    from kefu.core.dashboard import register_card
+    from kefu.plans.dashboard import rectification_card
+
+    register_card(rectification_card)
     register_nav(
         NavItem("plans", _("Service plans"), "plans:list", "calendar2-check", "work", order=48, perm="plans.view"),
         NavItem("rectifications", _("Rectifications"), "plans:rectifications", "cone-striped", "work", order=49, perm="plans.view"),

@@ -183,3 +183,16 @@ def test_a_supervisor_sets_up_a_checklist_and_a_plan_on_screen(centre, plan_type
     assert (plan.lead_days, plan.version) == (9, 2)
     client.force_login(centre["agent"])
     assert client.get("/plans/new/").status_code == 403
+
+
+@pytest.mark.django_db
+def test_the_start_page_lists_my_rectifications(centre, round_ticket, client, at_once):
+    from kefu.plans.services.checklists import check_item
+
+    item = ChecklistResult.objects.get(run__ticket=round_ticket, item__position=2)
+    check_item(actor=centre["agent"], result=item, value="fail", note="灭火器过期")
+    client.force_login(centre["agent"])
+    html = client.get("/").content.decode()
+    assert 'data-testid="card-rectifications"' in html and "灭火器过期" in html
+    client.force_login(centre["agent2"])
+    assert 'data-testid="card-rectifications"' not in client.get("/").content.decode()
