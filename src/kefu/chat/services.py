@@ -766,9 +766,10 @@ def end_chat(
             return conversation
         conversation.wrap_up, conversation.wrap_up_note = wrap_up, note
         conversation.save(update_fields=["wrap_up", "wrap_up_note", "updated_at"])
-        events.record("chat_wrapped_up", conversation, actor=actor, data={"code": wrap_up.code})
+        code = wrap_up.code if wrap_up else ""
+        events.record("chat_wrapped_up", conversation, actor=actor, data={"code": code})
         return conversation
-    if conversation.queue_item_id is not None:
+    if conversation.queue_item is not None:
         finish(actor=None, item=conversation.queue_item, cancelled=conversation.agent_id is None)
     conversation.state = Conversation.State.ENDED
     conversation.ended_at = timezone.now()

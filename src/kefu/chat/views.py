@@ -33,6 +33,7 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
+from kefu.accounts.models import User
 from kefu.chat import selectors, services
 from kefu.chat.access import access_chat, chat_right
 from kefu.chat.models import Conversation, Message, Widget, WrapUpCode
@@ -344,6 +345,14 @@ def demo(request: HttpRequest) -> HttpResponse:
 # --- staff ---------------------------------------------------------------------------------
 
 
+def _user(request: HttpRequest) -> User:
+    """The signed-in person (the views below are behind ``login_required``)."""
+    user = request.user
+    if not isinstance(user, User):
+        raise PermissionDenied
+    return user
+
+
 def _staff_or_404(request: HttpRequest) -> None:
     if not (has_perm(request.user, "chat.work") or has_perm(request.user, "chat.supervise")):
         raise Http404
@@ -391,7 +400,7 @@ def _act(request: HttpRequest, pk: int, action: Any) -> HttpResponse:
 @require_POST
 def accept(request: HttpRequest, pk: int) -> HttpResponse:
     def run(conversation: Conversation) -> dict[str, Any]:
-        services.accept_chat(actor=request.user, conversation=conversation)
+        services.accept_chat(actor=_user(request), conversation=conversation)
         return {"ok": True}
 
     require_perm(request.user, "chat.work")
@@ -414,14 +423,14 @@ def accept(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def transfer(request: HttpRequest, pk: int) -> HttpResponse:
-    from kefu.accounts.models import Team, User
+    from kefu.accounts.models import Team
 
     agent_id = parse_id(request.POST.get("agent"))
     team_id = parse_id(request.POST.get("team"))
     agent = User.objects.filter(pk=agent_id, is_active=True).first() if agent_id else None
     team = Team.objects.filter(pk=team_id).first() if team_id else None
     return _act(request, pk, lambda c: services.transfer_chat(
-        actor=request.user, conversation=c, agent=agent, team=team,
+        actor=_user(request), conversation=c, agent=agent, team=team,
         note=request.POST.get("note", "")) and None)  # fmt: skip
 
 
@@ -431,7 +440,7 @@ def end(request: HttpRequest, pk: int) -> HttpResponse:
     code_id = parse_id(request.POST.get("wrap_up"))
     code = WrapUpCode.objects.filter(pk=code_id).first() if code_id else None
     return _act(request, pk, lambda c: services.end_chat(
-        actor=request.user, conversation=c, wrap_up=code,
+        actor=_user(request), conversation=c, wrap_up=code,
         note=request.POST.get("note", "")) and None)  # fmt: skip
 
 
@@ -447,7 +456,7 @@ def make_ticket(request: HttpRequest, pk: int) -> HttpResponse:
         if ticket_type is None:
             raise ValidationError({"ticket_type": [_("Choose a type.")]})
         ticket = services.create_ticket_from_chat(
-            actor=request.user, conversation=conversation, ticket_type=ticket_type,
+            actor=_user(request), conversation=conversation, ticket_type=ticket_type,
             title=request.POST.get("title", ""),
         )  # fmt: skip
         return {"ticket": ticket.number, "url": reverse("tickets:detail", args=[ticket.number])}
@@ -467,7 +476,7 @@ def link(request: HttpRequest, pk: int) -> HttpResponse:
             ticket = access_ticket(request.user, number)
         except Http404:
             raise ValidationError({"number": [_("No work order %(n)s.") % {"n": number}]}) from None
-        services.link_ticket(actor=request.user, conversation=conversation, ticket=ticket)
+        services.link_ticket(actor=_user(request), conversation=conversation, ticket=ticket)
         return {"ticket": ticket.number, "url": reverse("tickets:detail", args=[ticket.number])}
 
     return _act(request, pk, run)
@@ -486,7 +495,7 @@ def upload(request: HttpRequest, pk: int) -> HttpResponse:
         message, created = services.post_message(
             conversation_id=conversation.pk, sender=Message.Sender.AGENT,
             body=request.POST.get("body", ""), client_id=request.POST.get("cid") or None,
-            author=request.user, upload=file,
+            author=_user(request), upload=file,
         )  # fmt: skip
     except ValidationError as exc:
         return JsonResponse({"error": " ".join(m for v in _errors(exc).values() for m in v)},
@@ -518,7 +527,7 @@ def canned(request: HttpRequest) -> JsonResponse:
         {
             "items": [
                 {"id": c.pk, "title": c.title, "text": c.body, "shortcut": c.shortcut}
-                for c in canned_for(request.user)
+                for c in canned_for(_user(request))
             ]
         }  # fmt: skip
     )

@@ -114,6 +114,11 @@ def cluster(redis_url: str, tmp_path: Path):
     yield servers
     for server in servers:
         server.stop()
+    with connection.cursor() as cursor:  # a killed process's sessions may linger a moment
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
 
 
 def _cut_layer_connections(redis_url: str) -> int:

@@ -63,7 +63,7 @@ def test_the_pre_chat_form_says_what_is_wrong(client, chat_centre):
     assert response.status_code == 422
     assert set(response.json()["fields"]) == {"name"}
     response = _start(client, chat_centre["widget"], topic="别的")
-    assert response.json()["fields"] == {"topic": ["Choose one of the topics offered."]}
+    assert set(response.json()["fields"]) == {"topic"}
 
 
 def test_without_agents_the_widget_offers_the_offline_form(client, chat_centre):
@@ -95,7 +95,6 @@ def test_a_guest_uploads_an_image_and_only_that_guest_can_fetch_it(client, chat_
     fetched = client.get(f"/chat/g/file/{message.pk}/?t={token}")
     assert fetched.status_code == 200
     assert b"".join(fetched.streaming_content) == PNG
-    fetched.close()
     other_token = services.guest_token(other)
     assert client.get(f"/chat/g/file/{message.pk}/?t={other_token}").status_code == 404
     assert client.get(f"/chat/g/file/{message.pk}/").status_code == 404
