@@ -106,11 +106,16 @@ def generate_due(today: dt.date | None = None) -> list[PlanRound]:
         except recurrence.RuleError:
             log.warning("plan %s has a rule that names no date", plan.pk)
             continue
-        for occ in occs:
-            made_round = make_round(plan, occ)
-            if made_round is not None:
-                made.append(made_round)
-        refresh_next_due(plan, today)
+        try:
+            for occ in occs:
+                made_round = make_round(plan, occ)
+                if made_round is not None:
+                    made.append(made_round)
+            refresh_next_due(plan, today)
+        except Exception:
+            # One plan that cannot make its round (its assignee left, its checklist is empty)
+            # must not stop the others; it is tried again on the next run.
+            log.exception("plan %s could not make its round", plan.pk)
     return made
 
 
@@ -170,11 +175,20 @@ def _work_order(plan: ServicePlan, made: PlanRound) -> Any:
         customer=plan.customer_id,
         place=site[:200],
         team=plan.team,
-        assignee=plan.assignee if plan.assignee is not None and plan.assignee.is_active else None,
+        assignee=_working(plan.assignee),
     )
     if plan.checklist is not None:
         start_checklist(ticket=ticket, template=plan.checklist, plan=plan)
     return ticket
+
+
+def _working(user: Any) -> Any:
+    """The plan's assignee if they can still take work (else the round goes to the team)."""
+    from kefu.plans.services.setup import WORKING_ROLES
+
+    if user is not None and user.is_active and user.role in WORKING_ROLES:
+        return user
+    return None
 
 
 def _training_session(plan: ServicePlan, made: PlanRound) -> TrainingSession:

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 
 from kefu.accounts.models import User
 from kefu.core import events
-from kefu.core.permissions import require_perm
+from kefu.core.permissions import Role, require_perm
 from kefu.core.validation import clean_text
 from kefu.plans import recurrence
 from kefu.plans.models import (
@@ -27,6 +27,8 @@ from kefu.plans.models import (
 )
 
 MAX_ITEMS = 200
+WORKING_ROLES = frozenset({Role.AGENT_L1, Role.AGENT_L2, Role.SUPERVISOR, Role.ADMIN})
+SIGNING_ROLES = WORKING_ROLES | {Role.QA}
 
 
 def _clean_items(items: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
@@ -222,8 +224,18 @@ def _clean_plan(plan: ServicePlan) -> None:
             and plan.audience_tag_id is None
         ):
             errors["audience_tier"] = [_("Choose the customers: a VIP tier, a tag or both.")]
-    if plan.assignee_id is not None and plan.assignee is not None and not plan.assignee.is_active:
-        errors["assignee"] = [_("This person is not active.")]
+    if (
+        plan.assignee_id is not None
+        and plan.assignee is not None
+        and (not plan.assignee.is_active or plan.assignee.role not in WORKING_ROLES)
+    ):
+        errors["assignee"] = [_("Work is assigned to an active agent or supervisor.")]
+    if (
+        plan.inspector_id is not None
+        and plan.inspector is not None
+        and (not plan.inspector.is_active or plan.inspector.role not in SIGNING_ROLES)
+    ):
+        errors["inspector"] = [_("The inspector is an active supervisor, QA inspector or agent.")]
     if errors:
         raise ValidationError(errors)
 

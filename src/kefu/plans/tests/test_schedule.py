@@ -145,3 +145,21 @@ def test_several_workers_make_each_round_exactly_once():
         periods = sorted(PlanRound.objects.filter(plan=plan).values_list("period_start", flat=True))
         assert periods == [D(2026, 3, 10), D(2026, 3, 11)]
     assert Event.objects.filter(action="plan_round_made").count() == 24
+
+
+@pytest.mark.django_db
+def test_a_plan_that_cannot_make_its_round_does_not_stop_the_others(centre, plan_types):
+    from kefu.accounts.models import User
+    from kefu.tickets.models import TicketType
+    from kefu.tickets.selectors import forget_options
+
+    left = inspection_plan(name="甲", assignee=centre["agent"])
+    broken = inspection_plan(name="乙", kind="maintenance", checklist=checklist(name="表乙"))
+    User.objects.filter(pk=centre["agent"].pk).update(role="liaison")  # no longer takes work
+    TicketType.objects.filter(code="maintenance").update(is_active=False)
+    forget_options()
+    made = generate_due(D(2026, 6, 1))
+    assert [r.plan.name for r in made] == ["甲"]
+    assert made[0].ticket.assignee is None  # the round goes to the team
+    assert not PlanRound.objects.filter(plan=broken).exists()
+    assert left.pk == made[0].plan_id
