@@ -263,7 +263,16 @@ def to_pdf(title: str, subtitle: str, blocks: list[Block]) -> bytes:
     return bytes(pdf.output())
 
 
+PDF_ROWS = 100
+"""Rows of one table in a PDF; the workbook has them all."""
+
+
 def _pdf_table(pdf: Any, rows: list[list[str]]) -> None:
+    if len(rows) > PDF_ROWS + 1:
+        left_out = len(rows) - PDF_ROWS - 1
+        rows = rows[: PDF_ROWS + 1]
+    else:
+        left_out = 0
     if len(rows) <= 1:
         pdf.set_text_color(120, 120, 120)
         pdf.cell(0, 6, _("No records in this period."), new_x="LMARGIN", new_y="NEXT")
@@ -286,6 +295,11 @@ def _pdf_table(pdf: Any, rows: list[list[str]]) -> None:
             cells = table.row()
             for value in row:
                 cells.cell(str(value)[:80])
+    if left_out:
+        pdf.set_text_color(120, 120, 120)
+        note = _("%(n)d more rows are in the Excel workbook.") % {"n": left_out}
+        pdf.cell(0, 6, note, new_x="LMARGIN", new_y="NEXT")
+        pdf.set_text_color(0, 0, 0)
 
 
 def _pdf_bars(pdf: Any, chart: dict[str, Any]) -> None:

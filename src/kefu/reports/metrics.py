@@ -337,3 +337,32 @@ def format_value(value: Any, unit: str) -> str:
     if unit == "score":
         return f"{value:.1f}"
     return f"{value:,}" if isinstance(value, int) else str(value)
+
+
+SOURCE_TITLES = {
+    "tickets": "Work orders",
+    "sla": "SLA clocks",
+    "transfers": "Transfers to departments",
+    "calls": "Calls (definitions in `calls.kpi`)",
+    "surveys": "Satisfaction (definitions in `surveys.metrics`)",
+    "qa": "Quality inspection",
+    "live": "Now (wall board only)",
+}
+
+
+def markdown_table() -> str:
+    """Every metric as the docs list it (``docs/metrics.md`` holds this text between its
+    markers; a test keeps the two equal)."""
+    lines: list[str] = []
+    sources = list(dict.fromkeys([*SOURCE_TITLES, *(m.source for m in METRICS.values())]))
+    for source in sources:
+        chosen = [m for m in METRICS.values() if m.source == source]
+        if not chosen:
+            continue
+        lines += [f"### {SOURCE_TITLES.get(source, source)}", ""]
+        lines += ["| id | figure | unit | good when | definition |", "|---|---|---|---|---|"]
+        for m in chosen:
+            good = {"high": "high", "low": "low"}.get(m.better, "—")
+            lines.append(f"| `{m.id}` | {m.label} | {m.unit} | {good} | {m.help} |")
+        lines.append("")
+    return "\n".join(lines).rstrip() + "\n"
