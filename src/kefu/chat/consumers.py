@@ -47,8 +47,9 @@ CLOSE_DENIED = 4403
 
 
 def _db(func: Any) -> Any:
-    """Run ``func`` on a worker thread of the pool (each has its own connection)."""
-    return database_sync_to_async(func, thread_sensitive=False)
+    """Run ``func`` on the process's database thread (as every Channels consumer does), which
+    closes or returns its connection around each call."""
+    return database_sync_to_async(func)
 
 
 def _error_text(exc: ValidationError) -> str:

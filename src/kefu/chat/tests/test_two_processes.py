@@ -25,6 +25,7 @@ from kefu.testing.fixtures import run_async
 
 pytestmark = pytest.mark.django_db(transaction=True)
 ROOT = Path(__file__).resolve().parents[4]
+APP_NAME = "kefu-chat-cluster-test"
 
 
 def _free_port() -> int:
@@ -106,6 +107,7 @@ def cluster(redis_url: str, tmp_path: Path):
         "KEFU_LOG_LEVEL": "WARNING",
         "KEFU_SECURE_COOKIES": "0",
         "KEFU_DB_POOL_SIZE": "4",
+        "PGAPPNAME": APP_NAME,  # their database sessions, to end any a killed process left
     }
     import redis
 
@@ -117,7 +119,8 @@ def cluster(redis_url: str, tmp_path: Path):
     with connection.cursor() as cursor:  # a killed process's sessions may linger a moment
         cursor.execute(
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            "WHERE datname = current_database() AND application_name = %s",
+            [APP_NAME],
         )
 
 
