@@ -23,6 +23,7 @@ from kefu.plans import access
 from kefu.plans.defaults import TYPES
 from kefu.plans.forms import ChecklistForm, PlanForm
 from kefu.plans.models import (
+    WORK_ORDER_KINDS,
     ChecklistTemplate,
     PlanKind,
     Rectification,
@@ -57,7 +58,12 @@ def ticket_panel(request: HttpRequest, ticket: Any) -> str:
         else None
     )
     templates: list[ChecklistTemplate] = []
-    if run is None and rect is None and has_perm(request.user, "plans.check"):
+    if (
+        run is None
+        and rect is None
+        and ticket.ticket_type.code in WORK_ORDER_KINDS
+        and has_perm(request.user, "plans.check")
+    ):
         templates = list(ChecklistTemplate.objects.filter(is_active=True).order_by("name"))
     if run is None and rect is None and not templates:
         return ""

@@ -196,3 +196,22 @@ def test_the_start_page_lists_my_rectifications(centre, round_ticket, client, at
     assert 'data-testid="card-rectifications"' in html and "灭火器过期" in html
     client.force_login(centre["agent2"])
     assert 'data-testid="card-rectifications"' not in client.get("/").content.decode()
+
+
+@pytest.mark.django_db
+def test_a_hand_opened_installation_gets_a_checklist(centre, plan_types, client):
+    from kefu.plans.models import ChecklistRun
+    from kefu.testing.factories import make_ticket
+
+    template = checklist(name="设备安装调试表")
+    ticket = make_ticket(actor=centre["agent"], type_code="installation", title="新装电表")
+    client.force_login(centre["agent"])
+    html = client.get(f"/tickets/{ticket.number}/").content.decode()
+    assert "设备安装调试表" in html
+    answer = client.post(f"/plans/ticket/{ticket.number}/checklist/", {"checklist": template.pk})
+    assert answer.status_code == 302
+    run = ChecklistRun.objects.get(ticket=ticket)
+    assert run.results.count() == 3 and run.plan is None
+    # a care callback offers no checklist
+    callback = make_ticket(actor=centre["agent"], type_code="care_callback", title="回访")
+    assert "设备安装调试表" not in client.get(f"/tickets/{callback.number}/").content.decode()
