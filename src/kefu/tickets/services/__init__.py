@@ -11,7 +11,12 @@ from kefu.tickets.services.conversation import (
     check_upload,
     render_canned,
 )
-from kefu.tickets.services.create import allocate_number, create_ticket, default_team
+from kefu.tickets.services.create import (
+    allocate_number,
+    create_ticket,
+    default_team,
+    reserved_numbers,
+)
 from kefu.tickets.services.fields import EDITABLE_FIELDS, update_ticket
 from kefu.tickets.services.lifecycle import (
     allowed_moves,
@@ -40,6 +45,7 @@ __all__ = [
     "add_note",
     "add_reply",
     "allocate_number",
+    "reserved_numbers",
     "allowed_moves",
     "assign_ticket",
     "bulk_apply",

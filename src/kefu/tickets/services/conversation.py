@@ -199,12 +199,13 @@ def _store(
     body: str,
     attachments: Iterable[UploadedFile[Any]],
     public_files: bool,
+    author_name: str = "",
 ) -> Message:
     message = Message.objects.create(
         ticket=ticket,
         kind=kind,
         author=actor if actor is not None and actor.pk else None,
-        author_name=actor.display_label if actor is not None else "",
+        author_name=actor.display_label if actor is not None else author_name[:100],
         body=body,
         channel=ticket.channel if kind == Message.Kind.REPLY else "",
     )
@@ -323,10 +324,15 @@ def add_customer_message(
     ticket = lock(ticket)
     if ticket.status in FINAL_STATES:
         raise ValidationError(_("This work order was cancelled or merged; please open a new one."))
-    message = _store(ticket, Message.Kind.CUSTOMER, actor, text, files, public_files=True)
-    if actor is None and author_name:
-        message.author_name = author_name[:100]
-        message.save(update_fields=["author_name"])
+    message = _store(
+        ticket,
+        Message.Kind.CUSTOMER,
+        actor,
+        text,
+        files,
+        public_files=True,
+        author_name=author_name,
+    )
     ticket.last_customer_message_at = timezone.now()
     before = ticket.status
     move = ""

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
+import threading
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from django.core.cache import cache
@@ -44,17 +46,48 @@ def allocate_number(now: dt.datetime | None = None) -> str:
     """The next number of the centre's local day, e.g. GD20261123-00042 (readable over the
     phone). Outside a transaction it runs as one autocommitted statement, so the counter's row
     lock is held for microseconds, not for the whole creating transaction; a failed create
-    leaves a gap, never a duplicate."""
+    leaves a gap, never a duplicate. Numbers reserved by :func:`reserved_numbers` are used
+    first."""
     day = timezone.localdate(now or timezone.now())
+    reserved: list[int] = _reserved.numbers.get(day, []) if hasattr(_reserved, "numbers") else []
+    if reserved:
+        return f"GD{day:%Y%m%d}-{reserved.pop(0):05d}"
+    last = _take_numbers(day, 1)
+    return f"GD{day:%Y%m%d}-{last:05d}"
+
+
+_reserved = threading.local()
+
+
+def _take_numbers(day: dt.date, count: int) -> int:
     table = TicketCounter._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {table} (day, last) VALUES (%s, 1) "  # noqa: S608 - table name is ours
-            f"ON CONFLICT (day) DO UPDATE SET last = {table}.last + 1 RETURNING last",
-            [day],
+            f"INSERT INTO {table} (day, last) VALUES (%s, %s) "  # noqa: S608 - table name is ours
+            f"ON CONFLICT (day) DO UPDATE SET last = {table}.last + %s RETURNING last",
+            [day, count, count],
         )
         (last,) = cursor.fetchone()
-    return f"GD{day:%Y%m%d}-{last:05d}"
+    return int(last)
+
+
+@contextmanager
+def reserved_numbers(count: int) -> Iterator[None]:
+    """Take ``count`` of today's numbers in one autocommitted statement, for work orders about
+    to be created together in one long transaction (a fetched batch of mail): inside the block
+    they are handed out in order without touching the counter, so concurrent batches do not
+    queue behind each other's counter lock. Call it outside a transaction; numbers left over
+    are gaps, as after a failed create."""
+    if count <= 0 or connection.in_atomic_block:
+        yield
+        return
+    day = timezone.localdate()
+    last = _take_numbers(day, count)
+    _reserved.numbers = {day: list(range(last - count + 1, last + 1))}
+    try:
+        yield
+    finally:
+        _reserved.numbers = {}
 
 
 def resync_counter(day: dt.date) -> bool:

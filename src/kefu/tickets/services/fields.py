@@ -206,11 +206,14 @@ def clean_fields(data: Mapping[str, Any], *, instance: Ticket | None) -> dict[st
     def customer(value: Any) -> Customer | None:
         if value in (None, ""):
             return None
-        found = (
-            next(iter(Customer.objects.filter(pk=value).order_by()[:1]), None)
-            if str(value).isdigit()
-            else None
-        )
+        if isinstance(value, Customer) and value.pk:
+            found: Customer | None = value  # the caller has just read or created it
+        else:
+            found = (
+                next(iter(Customer.objects.filter(pk=value).order_by()[:1]), None)
+                if str(value).isdigit()
+                else None
+            )
         if found is None:
             raise ValidationError({"x": [_("No customer with id %(id)s.") % {"id": value}]})
         if found.merged_into_id:
