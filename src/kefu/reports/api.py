@@ -19,7 +19,7 @@ from kefu.core.permissions import require_perm
 from kefu.reports import facts as F
 from kefu.reports.metrics import METRICS, SOURCES, values
 from kefu.reports.report import TABLE_TITLES, build, metric_label
-from kefu.reports.selectors import MAX_DAYS
+from kefu.reports.selectors import MAX_DAYS, MAX_YEAR, MIN_YEAR
 
 router = Router(tags=["Monitoring and reports"])
 
@@ -65,6 +65,8 @@ class ReportsQuery(Schema):
 
 
 def _scope(q: ReportsQuery) -> F.Scope:
+    if not (q.start.year >= MIN_YEAR and q.end.year <= MAX_YEAR):
+        raise HttpError(422, _("Dates from %(a)d to %(b)d only.") % {"a": MIN_YEAR, "b": MAX_YEAR})
     if q.end < q.start:
         raise HttpError(422, _("“to” is before “from”."))
     if (q.end - q.start).days > MAX_DAYS:
@@ -85,8 +87,8 @@ def _scope(q: ReportsQuery) -> F.Scope:
 
 
 class ReportsFiguresOut(Out):
-    start: dt.date = Field(..., serialization_alias="from")
-    end: dt.date = Field(..., serialization_alias="to")
+    start: dt.date
+    end: dt.date
     figures: dict[str, float | int | None]
 
 
@@ -94,7 +96,6 @@ class ReportsFiguresOut(Out):
     "/reports/figures",
     response=ReportsFiguresOut,
     summary="Every figure for a period and filters",
-    by_alias=True,
 )
 def figures(request: HttpRequest, q: Query[ReportsQuery]) -> dict[str, Any]:
     require_perm(request.user, "reports.view")

@@ -19,6 +19,7 @@ from kefu.reports.report import SUMMARY
 __all__ = ["SUMMARY", "scope_from"]
 
 MAX_DAYS = 3 * 366
+MIN_YEAR, MAX_YEAR = 2000, 2999
 PAGE = 100
 BASES = {
     "created": gettext_lazy("received in the period"),
@@ -43,6 +44,8 @@ def scope_from(params: Any, tz: dt.tzinfo | None = None) -> tuple[Scope, list[st
         raw = str(params.get(name, "") or "")
         try:
             dates[name] = dt.date.fromisoformat(raw) if raw else default
+            if not MIN_YEAR <= dates[name].year <= MAX_YEAR:
+                raise ValueError(raw)
         except ValueError:
             problems.append(_("“%(v)s” is not a date (use YYYY-MM-DD).") % {"v": raw[:20]})
             dates[name] = default

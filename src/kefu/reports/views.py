@@ -328,7 +328,10 @@ def _date(raw: Any, default: dt.date) -> dt.date:
     if not raw:
         return default
     try:
-        return dt.date.fromisoformat(str(raw))
+        value = dt.date.fromisoformat(str(raw))
+        if not selectors.MIN_YEAR <= value.year <= selectors.MAX_YEAR:
+            raise ValueError(raw)
+        return value
     except ValueError:
         raise ValidationError(
             _("“%(v)s” is not a date (use YYYY-MM-DD).") % {"v": str(raw)[:20]}
