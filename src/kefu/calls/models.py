@@ -115,6 +115,17 @@ class Outcome(models.TextChoices):
     LIVE = "live", _("In progress")
 
 
+WORKED = (
+    Q(source__startswith="cti:")
+    | Q(customer__isnull=False)
+    | Q(ticket__isnull=False)
+    | Q(wrapup__isnull=False)
+    | ~Q(wrapup_note="")
+)
+"""Calls people work with: reported live by the CTI server, or linked or wrapped up by an agent
+(search indexes these; untouched bulk history stays out)."""
+
+
 class Call(models.Model):
     """One call. Rows come from the queue_log (derived from its events), from CDR files, from
     the bank log format, or from the CTI webhook as the call happens."""
@@ -223,6 +234,8 @@ class Call(models.Model):
             models.Index(
                 fields=["ticket"], name="calls_call_ticket_idx", condition=Q(ticket__isnull=False)
             ),
+            # search's catch-up job looks for worked calls changed lately, every minute
+            models.Index(fields=["updated_at"], name="calls_call_worked_idx", condition=WORKED),
         ]
 
     def __str__(self) -> str:

@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from kefu.calls.models import Call
+from kefu.calls.models import WORKED, Call
 from kefu.core.permissions import has_perm
 from kefu.search import text
 from kefu.search.backends import DocRow
@@ -28,13 +28,6 @@ from kefu.search.registry import Source
 from kefu.search.services import mark_changed
 
 KIND = "call"
-WORKED = (
-    Q(source__startswith="cti:")
-    | Q(customer__isnull=False)
-    | Q(ticket__isnull=False)
-    | Q(wrapup__isnull=False)
-    | ~Q(wrapup_note="")
-)
 
 
 def indexed(call: Call) -> bool:

@@ -65,3 +65,23 @@ def test_who_may_not_see_calls_finds_none(calls: dict[str, Any]) -> None:
     assert _kinds_and_ids(liaison, "13700137000") == []
     assert _kinds_and_ids(liaison, "幸福小区") == []
     assert _kinds_and_ids(make_user(Role.PLANNER), "幸福小区") == [("call", calls["worked"].pk)]
+
+
+def test_the_catch_up_query_reads_the_worked_calls_index() -> None:
+    from django.db import connection
+    from django.utils import timezone
+
+    from kefu.calls.search import CallSource
+    from kefu.search.registry import source
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the plan is PostgreSQL's")
+    calls_source = source("call")
+    assert isinstance(calls_source, CallSource)
+    query = calls_source.changed_since(timezone.now())
+    sql, params = query.query.sql_with_params()  # type: ignore[attr-defined]
+    with connection.cursor() as cur:
+        cur.execute("SET LOCAL enable_seqscan = off")
+        cur.execute(f"EXPLAIN {sql}", params)
+        plan = "\n".join(row[0] for row in cur.fetchall())
+    assert "calls_call_worked_idx" in plan
