@@ -146,7 +146,16 @@ def _ticket_table(key: str, groups: dict[Any, TicketSums], sla: dict[Any, SlaSum
 
 def build(scope: F.Scope) -> Report:
     """Everything for the scope (reports are for roles that see the whole centre)."""
-    facts = F.gather(scope, sources=["tickets", "sla", "transfers", "surveys", "qa"])
+    # The ticket and SLA totals are folded from the per-type groups: one scan each, not two.
+    dims = ["type", "channel", "category", "subject", "area", "team"]
+    groups = F.ticket_groups(scope, dims)
+    sla_by_type = F.sla_groups(scope, "type")
+    facts = F.gather(scope, sources=["transfers", "surveys", "qa"])
+    for sums in groups["type"].values():
+        facts.tickets.add(sums)
+    for sla in sla_by_type.values():
+        for name in sla.__dataclass_fields__:
+            setattr(facts.sla, name, getattr(facts.sla, name) + getattr(sla, name))
     call_report = None if scope.ticket_filtered else F.call_report(scope)
     if call_report is not None:
         facts.calls = call_report.total
@@ -156,9 +165,6 @@ def build(scope: F.Scope) -> Report:
         facts.extra.update(fn(scope))
     report = Report(scope=scope, values=values(facts, [m for m in METRICS if m in SUMMARY_ALL]))
 
-    dims = ["type", "channel", "category", "subject", "area", "team"]
-    groups = F.ticket_groups(scope, dims)
-    sla_by_type = F.sla_groups(scope, "type")
     for dim in dims:
         report.tables[dim] = _ticket_table(dim, groups[dim], sla_by_type if dim == "type" else {})
 
