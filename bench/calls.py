@@ -20,6 +20,7 @@ import datetime as dt
 import heapq
 import os
 import random
+import shutil
 import statistics
 import tempfile
 import time
@@ -186,6 +187,7 @@ def main(scale: float, argv: list[str]) -> int:
         )
         return 0
     finally:
+        shutil.rmtree(data_dir, ignore_errors=True)  # the log file: 700 MB at full scale
         if not args.keep:
             from django.db import connections
 
