@@ -348,14 +348,15 @@ def export(request: HttpRequest, incident_id: int) -> HttpResponse:
 
 
 def ticket_panel(request: HttpRequest, ticket: Any) -> str:
-    """On the ticket page: the incidents this work order belongs to, and linking it by hand."""
+    """On the ticket page while incidents are being handled: those this work order belongs to,
+    and linking it to the others by hand."""
     user = request.user
     if not has_perm(user, "incidents.view"):
         return ""
     active = services.active_incidents()
+    if not active:
+        return ""  # nothing being handled: no query spent (the incident pages list past links)
     linked = selectors.incidents_for_ticket(ticket)
-    if not linked and not active:
-        return ""
     linked_ids = {i.pk for i in linked}
     return render_to_string(
         "incidents/_ticket_panel.html",

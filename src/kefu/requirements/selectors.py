@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 
 from kefu.core.models import Event
 from kefu.requirements.models import Requirement, Source
@@ -53,6 +53,20 @@ def for_ticket(ticket: Any) -> list[Requirement]:
     return list(
         Requirement.objects.filter(sources__ticket=ticket).order_by("-created_at").distinct()[:5]
     )
+
+
+def panel_rows(ticket: Any, limit: int = 30) -> tuple[list[Requirement], list[Requirement]]:
+    """For the ticket page, in one query: the requirements this work order is a source of, and
+    those still being worked on that it could join."""
+    linked_here = Exists(Source.objects.filter(requirement=OuterRef("pk"), ticket=ticket))
+    rows: list[Requirement] = list(
+        Requirement.objects.annotate(here=linked_here)
+        .filter(Q(here=True) | ~Q(status__in=FINAL))
+        .order_by("-here", "-updated_at")[: limit + 5]
+    )
+    here = {r.pk for r in rows if getattr(r, "here", False)}
+    linked = [r for r in rows if r.pk in here][:5]
+    return linked, [r for r in rows if r.pk not in here][:limit]
 
 
 def open_choices(limit: int = 50) -> list[Requirement]:

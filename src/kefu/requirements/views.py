@@ -296,11 +296,10 @@ def ticket_panel(request: HttpRequest, ticket: Any) -> str:
     user = request.user
     if not has_perm(user, "requirements.view"):
         return ""
-    linked = selectors.for_ticket(ticket)
     can_raise = has_perm(user, "requirements.raise")
+    linked, choices = selectors.panel_rows(ticket)
     if not linked and not can_raise:
         return ""
-    linked_ids = {r.pk for r in linked}
     return render_to_string(
         "requirements/_ticket_panel.html",
         {
@@ -308,9 +307,7 @@ def ticket_panel(request: HttpRequest, ticket: Any) -> str:
             "linked": linked,
             "can_raise": can_raise,
             "kinds": Kind.choices,
-            "choices": [r for r in selectors.open_choices(30) if r.pk not in linked_ids]
-            if can_raise
-            else [],
+            "choices": choices if can_raise else [],
         },
         request=request,
     )
