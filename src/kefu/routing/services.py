@@ -680,9 +680,10 @@ def pick(*, actor: User, item: QueueItem) -> QueueItem:
 
 
 @transaction.atomic
-def reassign(*, actor: User, item: QueueItem, agent: User) -> QueueItem:
-    """A supervisor gives an item to a chosen agent (within that agent's capacity)."""
-    require_perm(actor, "routing.supervise")
+def reassign(*, actor: User | None, item: QueueItem, agent: User) -> QueueItem:
+    """A supervisor gives an item to a chosen agent (within that agent's capacity); ``actor``
+    None is Kefu itself, e.g. the hotline when the PBX put a call through to an agent."""
+    require_perm_unless_system(actor, "routing.supervise")
     _lock_work_order_first(item)
     item = QueueItem.objects.select_for_update().select_related("queue").get(pk=item.pk)
     if item.state not in LIVE:
