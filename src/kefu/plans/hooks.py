@@ -1,12 +1,16 @@
-"""What service plans do inside each work-order change: a rectification's work order is finished
-by the inspector's sign-off, not by resolving it by hand; cancelling it stops its escalation."""
+"""What service plans do inside other apps' changes: a rectification's work order is finished by
+the inspector's sign-off, not by resolving it by hand (cancelling it stops its escalation); a
+customer merge moves care records without reaching anyone twice."""
 
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
+from kefu.accounts.models import User
 from kefu.core.models import Event
+from kefu.customers.models import Customer
 from kefu.plans.models import Rectification
 from kefu.tickets.models import Ticket
 from kefu.tickets.states import DONE_STATES, Status
@@ -24,3 +28,18 @@ def on_ticket_change(ticket: Ticket, event: Event) -> None:
         )
     if ticket.status == Status.CANCELLED and rect.next_escalation_at is not None:
         Rectification.objects.filter(pk=rect.pk).update(next_escalation_at=None)
+
+
+def merge_care_targets(source: Customer, target: Customer, actor: User) -> int:
+    """Move a merged customer's care records to the customer kept. A round that reached both
+    keeps the source's row where it was: the kept customer was already reached once in it."""
+    from kefu.plans.models import CareTarget
+
+    taken = CareTarget.objects.filter(customer=target).values_list("plan_id", "key")
+    clash = Q()
+    for plan_id, key in taken:
+        clash |= Q(plan_id=plan_id, key=key)
+    rows = CareTarget.objects.filter(customer=source)
+    if clash:
+        rows = rows.exclude(clash)
+    return rows.update(customer=target)

@@ -38,7 +38,8 @@ def register() -> None:
     from kefu.core.labels import register_labels
     from kefu.core.navigation import NavItem, register_nav
     from kefu.core.permissions import SCOPES
-    from kefu.plans.hooks import on_ticket_change
+    from kefu.customers.services import register_merge_handler
+    from kefu.plans.hooks import merge_care_targets, on_ticket_change
     from kefu.plans.views import ticket_panel
     from kefu.tickets.services.common import register_ticket_hook
 
@@ -63,6 +64,7 @@ def register() -> None:
     register_labels(ACTION_LABELS)
     register_ticket_panel(ticket_panel)
     register_ticket_hook(on_ticket_change)
+    register_merge_handler("plans.caretarget", merge_care_targets)
     from kefu.core.dashboard import register_card
     from kefu.plans.dashboard import rectification_card
 

@@ -158,3 +158,19 @@ def test_training_rounds_are_sessions_with_attendance(centre, plan_types, clock_
         staff.pk: "present",
         contact.pk: "absent",
     }
+
+
+@pytest.mark.django_db
+def test_merging_two_customers_reached_in_the_same_round(centre, plan_types):
+    from kefu.customers.services import merge_customers
+
+    gold = make_tier()
+    one, two = vip(1, gold), vip(2, gold)
+    plan = spring_festival_care(gold, care_action="callback")
+    generate_due(D(2027, 2, 11))
+    run_care()
+    merge_customers(actor=centre["supervisor"], source=two, target=one)
+    rows = list(CareTarget.objects.filter(plan=plan).values_list("customer_id", flat=True))
+    assert sorted(rows) == sorted([one.pk, two.pk])  # the clashing row stays with the source
+    run_care()
+    assert CareTarget.objects.filter(plan=plan).count() == 2
