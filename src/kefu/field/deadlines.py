@@ -4,7 +4,8 @@ clock from the moment the customer reported the fault (the work order's creation
 
 Deadlines are computed once, stored in an indexed column and swept each minute; a missed one
 is written on the work order's timeline and escalated like an SLA breach (the engineer, the
-handler or the team leads, and the supervisors hear about it).
+handler or the team leads, and the supervisors hear about it; a missed arrival also raises the
+work order's priority by one).
 """
 
 from __future__ import annotations
@@ -167,3 +168,8 @@ def _fire(deadline: Deadline, now: dt.datetime, bosses: list[Any]) -> None:
     url = reverse("tickets:detail", args=[ticket.number])
     notify(_people(ticket), kind="field_deadline_missed", title=title, body=body, url=url)
     notify(bosses, kind="field_deadline_missed", title=title, body=body, url=url, email=True)
+    if deadline.kind == K.ARRIVAL and ticket.is_open and ticket.priority > 1:
+        # nobody on site in time: the work order moves up the queue, as an SLA escalation does
+        from kefu.tickets.services import update_ticket
+
+        update_ticket(actor=None, ticket=ticket, changes={"priority": ticket.priority - 1})

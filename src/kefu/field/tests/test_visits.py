@@ -195,6 +195,7 @@ def test_the_confirmation_link_confirms_once(field):
 
 def test_a_missed_arrival_is_recorded_once_and_escalated(field):
     dispatch(field)
+    before = field["ticket"].priority
     later = field["ticket"].created_at + dt.timedelta(minutes=121)
     # when
     fired = deadlines.sweep(later)
@@ -208,6 +209,8 @@ def test_a_missed_arrival_is_recorded_once_and_escalated(field):
         Notification.objects.filter(kind="field_deadline_missed").values_list("user", flat=True)
     )
     assert {field["engineer"].pk, field["supervisor"].pk} <= told
+    field["ticket"].refresh_from_db()
+    assert field["ticket"].priority == before - 1
 
 
 def test_resolving_the_work_order_meets_its_deadlines(field):
