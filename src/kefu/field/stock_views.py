@@ -40,11 +40,22 @@ def asset_list(request: HttpRequest) -> HttpResponse:
             | Q(customer__name__icontains=q)
             | Q(contract_number__icontains=q)
         )
+    customer = None
+    if request.GET.get("customer"):
+        customer = access_customer(user, request.GET.get("customer"))
+        assets = assets.filter(customer=customer)
     rows = list(assets.order_by("customer__name", "product", "serial")[:200])
     return render(
         request,
         "field/assets.html",
-        {"assets": rows, "q": q, "today": timezone.localdate(), "nav": "field_assets"},
+        {
+            "assets": rows,
+            "q": q,
+            "customer": customer,
+            "can_add": customer is not None and has_perm(user, "field.assets"),
+            "today": timezone.localdate(),
+            "nav": "field_assets",
+        },
     )
 
 

@@ -132,6 +132,9 @@ def test_reserve_and_use_parts_from_the_panel(client, field):
 def test_assets_screens(client, field):
     client.force_login(field["agent"])
     assert "DTU2024001" in client.get(reverse("field:assets"), {"q": "DTU"}).content.decode()
+    mine = client.get(reverse("field:assets"), {"customer": field["customer"].pk}).content.decode()
+    assert "DTU2024001" in mine and 'data-testid="asset-add"' in mine
+    assert client.get(reverse("field:assets"), {"customer": "³"}).status_code == 404
     assert client.get(reverse("field:asset", args=[field["asset"].pk])).status_code == 200
     url = reverse("field:asset_new") + f"?customer={field['customer'].pk}"
     r = client.post(url, {"customer": field["customer"].pk, "product": "服务器", "model": "R740",
