@@ -49,6 +49,12 @@ PLACEHOLDERS = {
 _PLACEHOLDER = re.compile(r"\{\{\s*([a-z0-9_]+)\s*\}\}")
 MAX_SECTIONS = 40
 MAX_TEXT = 4000
+MAX_FIGURES = 100
+
+
+def _name(value: Any) -> str | None:
+    """A section's key (a table, chart or figure id) when it is a short string, else None."""
+    return value if isinstance(value, str) and len(value) <= 100 else None
 
 
 def validate_sections(sections: Any) -> list[dict[str, Any]]:
@@ -87,20 +93,28 @@ def validate_sections(sections: Any) -> list[dict[str, Any]]:
                 raise ValidationError(
                     _("Section %(n)d: choose at least one figure.") % {"n": number}
                 )
-            unknown = [m for m in ids if m not in METRICS or METRICS[m].source == "live"]
-            if unknown:
+            if len(ids) > MAX_FIGURES:
                 raise ValidationError(
-                    _("Section %(n)d: unknown figure %(id)s.") % {"n": number, "id": unknown[0]}
+                    _("Section %(n)d: at most %(max)d figures.") % {"n": number, "max": MAX_FIGURES}
                 )
-            item["metrics"] = [str(m) for m in ids]
+            for m in ids:
+                name = _name(m)
+                if name is None or name not in METRICS or METRICS[name].source == "live":
+                    shown = name if name is not None else str(m)[:40]
+                    raise ValidationError(
+                        _("Section %(n)d: unknown figure %(id)s.") % {"n": number, "id": shown}
+                    )
+            item["metrics"] = list(ids)
         elif kind == "table":
-            if section.get("table") not in TABLE_TITLES:
+            table = _name(section.get("table"))
+            if table is None or table not in TABLE_TITLES:
                 raise ValidationError(_("Section %(n)d: unknown table.") % {"n": number})
-            item["table"] = section["table"]
-        elif section.get("chart") not in CHARTS:
-            raise ValidationError(_("Section %(n)d: unknown chart.") % {"n": number})
+            item["table"] = table
         else:
-            item["chart"] = section["chart"]
+            chart = _name(section.get("chart"))
+            if chart is None or chart not in CHARTS:
+                raise ValidationError(_("Section %(n)d: unknown chart.") % {"n": number})
+            item["chart"] = chart
         clean.append(item)
     return clean
 

@@ -100,6 +100,12 @@ def test_text_sections_fill_placeholders(known: dict[str, Any]) -> None:
         ([{"kind": "text", "body": "{{ nonsense }}"}], "sections"),
         ([{"kind": "figures", "metrics": ["waiting_now"]}], "sections"),
         ([{"kind": "table", "table": "nope"}], "sections"),
+        ([{"kind": "table", "table": []}], "sections"),
+        ([{"kind": "figures", "metrics": [[1]]}], "sections"),
+        ([{"kind": "figures", "metrics": [{"a": 1}]}], "sections"),
+        ([{"kind": "figures", "metrics": ["csat"] * 101}], "sections"),
+        ([{"kind": "chart", "chart": {}}], "sections"),
+        ([{"kind": "chart", "chart": None}], "sections"),
     ],
 )
 def test_bad_sections_are_refused(centre: dict[str, Any], sections: Any, field: str) -> None:
@@ -164,3 +170,14 @@ def test_template_editor_saves_sections(centre: dict[str, Any]) -> None:
         "/reports/periodic/new/", {"name": "坏", "period": "weekly", "sections": "{"}
     )
     assert response.status_code == 422
+    for bad in (
+        [{"kind": "table", "table": []}],
+        [{"kind": "figures", "metrics": [[1]]}],
+        [{"kind": "chart", "chart": {}}],
+    ):
+        response = admin.post(
+            "/reports/periodic/new/",
+            {"name": "坏", "period": "weekly", "sections": json.dumps(bad)},
+        )
+        assert response.status_code == 422
+    assert ReportTemplate.objects.count() == 1
