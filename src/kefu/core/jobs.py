@@ -58,6 +58,11 @@ def enqueue(task: Any, *args: Any, countdown: float | None = None) -> None:
 def dispatch(task: Any, args: tuple[Any, ...], countdown: float | None = None) -> None:
     backend = getattr(settings, "JOBS_BACKEND", "inprocess")
     if backend == "celery":
+        # Kefu's Celery app must be the current one before a task is sent, or a shared task
+        # goes to Celery's default broker (amqp://localhost) instead of the configured one. A
+        # web process never imports the app otherwise: only workers and beat are started by it.
+        import kefu.config.celery  # noqa: F401
+
         task.apply_async(args=args, countdown=countdown)
     elif backend == "eager":
         run_job(task, args)
