@@ -8,6 +8,7 @@ from django.db.models import QuerySet
 from django.http import Http404
 
 from kefu.core.permissions import Role, has_perm, require_perm
+from kefu.core.validation import MAX_ID, parse_id
 from kefu.customers.models import Customer
 
 
@@ -30,10 +31,10 @@ def visible_customers(user: Any) -> QuerySet[Customer]:
 def access_customer(user: Any, pk: Any, *, perm: str = "customers.view") -> Customer:
     """Load one customer for ``user`` or raise: 404 if they may not see it (so ids of other
     people's records are not confirmed), 403 if they may see it but not do ``perm``."""
-    try:
-        pk = int(pk)
-    except (TypeError, ValueError):
-        raise Http404 from None
+    number = pk if isinstance(pk, int) and not isinstance(pk, bool) else parse_id(pk)
+    if number is None or not 1 <= number <= MAX_ID:
+        raise Http404
+    pk = number
     customer = (
         visible_customers(user)
         .select_related("vip_tier", "organization", "merged_into")

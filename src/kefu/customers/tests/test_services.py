@@ -177,3 +177,27 @@ def test_merge_refuses_odd_pairs():
         services.merge_customers(
             actor=make_user(Role.AGENT_L1), source=make_customer("a"), target=make_customer("b")
         )
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "pk", ["99999999999999999999", 2**63, "-1", "0", "1e3", "³", "", None, True, 10**30]
+)
+def test_access_customer_answers_404_for_ids_that_are_not_a_stored_row(pk):
+    from django.http import Http404
+
+    from kefu.customers.access import access_customer
+
+    make_customer()
+    with pytest.raises(Http404):
+        access_customer(make_user(role=Role.SUPERVISOR), pk)
+
+
+@pytest.mark.django_db
+def test_access_customer_takes_an_id_as_a_number_or_as_text():
+    from kefu.customers.access import access_customer
+
+    customer = make_customer()
+    user = make_user(role=Role.SUPERVISOR)
+    assert access_customer(user, customer.pk) == customer
+    assert access_customer(user, f" {customer.pk} ") == customer
