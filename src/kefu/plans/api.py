@@ -29,6 +29,7 @@ class PlansPlanOut(Out):
     kind: str
     customer_id: int | None
     site: str
+    asset_id: int | None
     checklist_id: int | None
     frequency: str
     interval: int
@@ -76,6 +77,7 @@ class PlansPlanIn(Input):
     description: str = ""
     customer: BodyId | None = None
     site: str = ""
+    asset: BodyId | None = None
     checklist: BodyId | None = None
     interval: int = 1
     weekdays: list[int] = []
@@ -124,6 +126,13 @@ def add_plan(request: HttpRequest, body: PlansPlanIn) -> Status[Any]:
     data["customer"] = (
         access_customer(request.user, body.customer) if body.customer is not None else None
     )
+    data["asset"] = None
+    if body.asset is not None:
+        from kefu.field.models import Asset
+
+        asset = _ref(Asset, body.asset, "asset")
+        access_customer(request.user, asset.customer_id)
+        data["asset"] = asset
     data["checklist"] = _ref(ChecklistTemplate, body.checklist, "checklist")
     data["calendar"] = _ref(BusinessCalendar, body.calendar, "calendar")
     data["assignee"] = _ref(User, body.assignee, "assignee", is_active=True)

@@ -48,6 +48,10 @@ class PlanForm(StyledForm):
         help_text=_("Leave empty for the service centre itself."),
     )  # fmt: skip
     site = forms.CharField(label=_("Site"), max_length=200, required=False)
+    asset = forms.IntegerField(
+        label=_("Asset id"), required=False, min_value=1, max_value=2**31 - 1,
+        help_text=_("An installed asset of the customer (optional)."),
+    )  # fmt: skip
     checklist = forms.ModelChoiceField(
         label=_("Checklist"),
         queryset=ChecklistTemplate.objects.filter(is_active=True),
@@ -133,7 +137,7 @@ class PlanForm(StyledForm):
             field.label_from_instance = _person  # type: ignore[method-assign,assignment]
 
     GROUPS = (
-        ("name", "kind", "description", "customer", "site", "checklist", "team", "assignee",
+        ("name", "kind", "description", "customer", "site", "asset", "checklist", "team", "assignee",
          "inspector", "rectify_days", "is_active"),
         ("frequency", "interval", "weekdays", "day_of_month", "month", "rrule", "starts_on",
          "ends_on", "lead_days", "calendar", "shift", "session_time", "session_minutes"),
@@ -146,9 +150,10 @@ class PlanForm(StyledForm):
 
     @staticmethod
     def initial_for(plan: ServicePlan) -> dict[str, Any]:
-        names = [n for n in PlanForm.base_fields if n != "customer"]
+        names = [n for n in PlanForm.base_fields if n not in ("customer", "asset")]
         data = {n: getattr(plan, n) for n in names}
         data["customer"] = plan.customer_id
+        data["asset"] = plan.asset_id
         return data
 
 

@@ -137,6 +137,14 @@ class ServicePlan(models.Model):
         verbose_name=_("customer"),
     )
     site = models.CharField(_("site"), max_length=200, blank=True)
+    asset = models.ForeignKey(
+        "field.Asset",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="service_plans",
+        verbose_name=_("asset"),
+    )
     checklist = models.ForeignKey(
         ChecklistTemplate,
         null=True,

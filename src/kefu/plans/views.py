@@ -281,10 +281,24 @@ def _plan_fields(user: Any, form: PlanForm) -> dict[str, Any]:
     data = dict(form.cleaned_data)
     customer_id = data.pop("customer")
     data["customer"] = access_customer(user, customer_id) if customer_id is not None else None
+    data["asset"] = _asset(user, data.pop("asset"))
     for name in ("care_action", "notice_channel"):
         data[name] = data[name] or ""
     data["weekdays"] = list(data["weekdays"] or [])
     return data
+
+
+def _asset(user: Any, asset_id: int | None) -> Any:
+    """An asset, loaded through its customer's access check (404 when not visible)."""
+    if asset_id is None:
+        return None
+    from kefu.field.models import Asset
+
+    asset = Asset.objects.filter(pk=asset_id).first()
+    if asset is None:
+        raise Http404
+    access_customer(user, asset.customer_id)
+    return asset
 
 
 @login_required
@@ -304,7 +318,7 @@ def plan_edit(request: HttpRequest, plan_id: int | None = None) -> HttpResponse:
             except ValidationError as exc:
                 form.add_service_errors(exc)
             except Http404:
-                form.add_error("customer", _("No such customer."))
+                form.add_error(None, _("No such customer or asset."))
             else:
                 messages.success(request, _("Plan saved."))
                 return redirect("plans:detail", plan_id=plan.pk)

@@ -100,7 +100,7 @@ def generate_due(today: dt.date | None = None) -> list[PlanRound]:
         kind=PlanKind.CARE, care_trigger=ServicePlan.CareTrigger.AFTER_TAG
     )
     plans = plans.filter(Q(ends_on__isnull=True) | Q(ends_on__gte=today - dt.timedelta(days=31)))
-    for plan in plans.select_related("checklist", "customer"):
+    for plan in plans.select_related("checklist", "customer", "asset"):
         try:
             occs = due_rounds(plan, today)
         except recurrence.RuleError:
@@ -164,6 +164,13 @@ def _work_order(plan: ServicePlan, made: PlanRound) -> Any:
         "Planned work from the plan “%(plan)s”, due %(due)s. Tick every item of the checklist "
         "on this page; a failed item raises a rectification."
     ) % {"plan": plan.name, "due": made.due_on.isoformat()}
+    if plan.asset_id is not None and plan.asset is not None:
+        asset = plan.asset
+        description += "\n" + _("Asset: %(product)s %(model)s, serial number %(serial)s") % {
+            "product": asset.product,
+            "model": asset.model,
+            "serial": asset.serial,
+        }
     if plan.description:
         description = f"{description}\n\n{plan.description}"
     ticket = create_ticket(

@@ -124,6 +124,7 @@ PLAN_FIELDS = (
     "description",
     "customer",
     "site",
+    "asset",
     "checklist",
     "frequency",
     "interval",
@@ -224,6 +225,13 @@ def _clean_plan(plan: ServicePlan) -> None:
             and plan.audience_tag_id is None
         ):
             errors["audience_tier"] = [_("Choose the customers: a VIP tier, a tag or both.")]
+    if plan.asset_id is not None and plan.asset is not None:
+        if plan.customer_id is None:
+            plan.customer = plan.asset.customer
+        elif plan.asset.customer_id != plan.customer_id:
+            errors["asset"] = [_("This asset belongs to another customer.")]
+        if not plan.site:
+            plan.site = plan.asset.address[:200]
     if (
         plan.assignee_id is not None
         and plan.assignee is not None

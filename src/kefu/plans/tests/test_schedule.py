@@ -163,3 +163,25 @@ def test_a_plan_that_cannot_make_its_round_does_not_stop_the_others(centre, plan
     assert made[0].ticket.assignee is None  # the round goes to the team
     assert not PlanRound.objects.filter(plan=broken).exists()
     assert left.pk == made[0].plan_id
+
+
+@pytest.mark.django_db
+def test_a_plan_for_an_installed_asset(centre, plan_types):
+    from django.core.exceptions import ValidationError
+
+    from kefu.field.models import Asset
+    from kefu.testing.factories import make_customer
+
+    owner, other = make_customer(name="江城第一人民医院"), make_customer(name="别家")
+    asset = Asset.objects.create(
+        customer=owner, product="箱式变电站", model="YBM-630", serial="XB2026-001",
+        address="住院楼北侧",
+    )  # fmt: skip
+    plan = inspection_plan(asset=asset)
+    assert (plan.customer, plan.site) == (owner, "住院楼北侧")
+    (made,) = generate_due(D(2026, 6, 1))
+    assert made.ticket.customer == owner
+    assert "YBM-630" in made.ticket.description and "XB2026-001" in made.ticket.description
+    with pytest.raises(ValidationError) as exc:
+        inspection_plan(name="错配", asset=asset, customer=other, checklist=checklist(name="表2"))
+    assert "asset" in exc.value.message_dict
