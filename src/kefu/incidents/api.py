@@ -4,11 +4,12 @@ and the IVR announcement text for the PBX."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from collections.abc import Callable
+from typing import Annotated, Any
 
 from django.http import HttpRequest
 from ninja import Query, Router, Schema, Status
-from pydantic import Field
+from pydantic import AfterValidator, Field
 
 from kefu.core.api_base import Input, Out
 from kefu.core.permissions import require_perm
@@ -17,6 +18,16 @@ from kefu.incidents import access, selectors, services
 from kefu.incidents.models import ACTIVE_STATES, Incident, Link
 
 router = Router(tags=["Major incidents"])
+
+
+def _in_years(value: dt.datetime) -> dt.datetime:
+    problem = selectors.year_problem(value)
+    if problem:
+        raise ValueError(problem)
+    return value
+
+
+IncidentTime = Annotated[dt.datetime, AfterValidator(_in_years)]
 
 
 class IncidentReportOut(Out):
@@ -76,8 +87,8 @@ class IncidentDeclareIn(Input):
     severity: str = "major"
     areas: list[str] = Field(default_factory=list, max_length=30)
     keywords: list[str] = Field(default_factory=list, max_length=30)
-    started_at: dt.datetime | None = None
-    expected_end_at: dt.datetime | None = None
+    started_at: IncidentTime | None = None
+    expected_end_at: IncidentTime | None = None
     auto_link: bool = True
     link_existing: bool = True
 
@@ -85,7 +96,7 @@ class IncidentDeclareIn(Input):
 class IncidentUpdateIn(Input):
     text: str = Field(max_length=2000)
     ivr_text: str = Field("", max_length=500)
-    expected_end_at: dt.datetime | None = None
+    expected_end_at: IncidentTime | None = None
     version: int | None = None
 
 
@@ -226,16 +237,18 @@ def links(
     rows = access.visible_links(request.user, incident).select_related("ticket").order_by("id")
     if params.after:
         rows = rows.filter(pk__gt=params.after)
-    return [_link(link) for link in rows[: params.limit]]
+    may_see = access.customer_check(request.user)
+    return [_link(link, may_see) for link in rows[: params.limit]]
 
 
-def _link(link: Link) -> dict[str, Any]:
+def _link(link: Link, may_see: Callable[[int | None], bool]) -> dict[str, Any]:
+    """One link; ``customer_id`` only for a caller who may see that customer."""
     return {
         "id": link.pk,
         "channel": link.channel,
         "label": link.label,
         "ticket": link.ticket.number if link.ticket else None,
-        "customer_id": link.customer_id,
+        "customer_id": link.customer_id if may_see(link.customer_id) else None,
         "how": link.how,
         "linked_at": link.linked_at,
     }
@@ -249,4 +262,4 @@ def link(request: HttpRequest, incident_id: PathId, payload: IncidentLinkIn) -> 
     ticket = access_ticket(request.user, payload.ticket)
     created = services.link_ticket(actor=request.user, incident=incident, ticket=ticket)  # type: ignore[arg-type]
     created.ticket = ticket
-    return Status(201, _link(created))
+    return Status(201, _link(created, access.customer_check(request.user)))

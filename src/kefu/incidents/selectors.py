@@ -16,6 +16,19 @@ from kefu.core.choices import Channel
 from kefu.core.models import Event
 from kefu.incidents.models import ClosingReply, Incident, Link
 
+# Times given for an incident (start, expected end) fall in these years: outside them a date
+# is a typing slip, and year 1 or 9999 cannot even be moved between time zones.
+MIN_YEAR, MAX_YEAR = 2000, 2100
+
+
+def year_problem(value: dt.datetime) -> str | None:
+    """Why ``value`` is no time for an incident, or None when it is fine."""
+    from django.utils.translation import gettext as _
+
+    if MIN_YEAR <= value.year <= MAX_YEAR:
+        return None
+    return _("Give a time in the years %(a)d to %(b)d.") % {"a": MIN_YEAR, "b": MAX_YEAR}
+
 
 @dataclass
 class Report:

@@ -44,6 +44,9 @@ def _when(raw: str | None, field: str) -> dt.datetime | None:
         value = dt.datetime.fromisoformat(text)
     except ValueError:
         raise ValidationError({field: [_("Give the time as YYYY-MM-DD HH:MM.")]}) from None
+    problem = selectors.year_problem(value)
+    if problem:
+        raise ValidationError({field: [problem]})
     if value.tzinfo is None:
         value = value.replace(tzinfo=ZoneInfo(settings.TIME_ZONE))
     return value
@@ -120,7 +123,7 @@ def _detail_context(request: HttpRequest, incident: Incident) -> dict[str, Any]:
     return {
         "incident": incident,
         "updates": list(incident.updates.select_related("author").order_by("-published_at")),
-        "links": list(links),
+        "links": access.with_customers(user, links),
         "report": report,
         "duration": selectors.duration_label(report.duration_s),
         "hours": [(h, n, round(100 * n / peak) if peak else 0) for h, n in report.by_hour],
@@ -326,6 +329,7 @@ def export(request: HttpRequest, incident_id: int) -> HttpResponse:
     writer = SafeCsvWriter(response)
     writer.writerow([_("Linked"), _("Channel"), _("Contact"), _("Customer"), _("How")])
     zone = ZoneInfo(settings.TIME_ZONE)
+    may_see = access.customer_check(request.user)
     for link in (
         access.visible_links(request.user, incident)
         .select_related("customer")
@@ -337,7 +341,7 @@ def export(request: HttpRequest, incident_id: int) -> HttpResponse:
                 link.linked_at.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
                 link.get_channel_display(),
                 link.label,
-                link.customer.name if link.customer else "",
+                link.customer.name if link.customer and may_see(link.customer_id) else "",
                 link.get_how_display(),
             ]
         )
