@@ -11,9 +11,8 @@ from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.cache import cache
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, models, transaction
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -538,13 +537,11 @@ def unlink(*, actor: User, link: Link) -> None:
 
 
 def _candidates(incident: Incident) -> Any:
-    """Open work orders since the incident began (less :data:`LOOKBACK`) whose place or words
-    name one of its terms (a broad database filter; :func:`matching.match` decides)."""
-    terms = [*incident.areas, *incident.keywords]
-    q = Q()
-    for term in terms:
-        q |= Q(place__icontains=term) | Q(title__icontains=term) | Q(description__icontains=term)
-    return Ticket.objects.filter(q, is_open=True, created_at__gte=incident.started_at - LOOKBACK)
+    """Open work orders since the incident began (less :data:`LOOKBACK`); :func:`matching.match`
+    decides which belong. The database is not asked to compare the terms: it cannot fold
+    full-width forms and spaces the way ``match`` does ("ＸＸ 小区" is "XX小区"), and a narrower
+    filter here would miss work orders ``match`` takes."""
+    return Ticket.objects.filter(is_open=True, created_at__gte=incident.started_at - LOOKBACK)
 
 
 @transaction.atomic
@@ -694,13 +691,14 @@ def run_closing(
 ) -> ClosingResult:
     """The background job (or one part of it: work orders whose id modulo ``parts`` is
     ``part``): in batches, for every linked work order not yet answered for this incident,
-    claim the idempotency row, then reply and resolve through the work-order state machine
-    (events and hooks as for any reply). Safe to run twice or at the same time: the unique row
-    makes a second attempt skip a work order the first one answered. The part that finds
-    nothing left marks the incident finished."""
-    from kefu.tickets.services import transition_ticket
-    from kefu.tickets.states import Status as TicketStatus
+    claim the idempotency row, then reply and resolve through the work-order service's batch
+    path (the same rows, events and hooks as for any reply). Safe to run twice or at the same
+    time: the unique row makes a second attempt skip a work order the first one answered.
 
+    A work order linked while the job runs is answered too: each part starts again from the
+    lowest id until a pass finds nothing, then answers whatever other parts have not taken
+    (passing over work orders another part holds), and the part that finds nothing left marks
+    the incident finished."""
     result = ClosingResult()
     incident = Incident.objects.select_related("closing_by").filter(pk=incident_id).first()
     if incident is None or incident.closing_started_at is None or not incident.closing_reply:
@@ -708,10 +706,31 @@ def run_closing(
     actor = incident.closing_by
     if actor is None:
         return result
-    answered = ClosingReply.objects.filter(incident_id=incident_id).values("ticket_id")
-    linked = Link.objects.filter(incident_id=incident_id, ticket__isnull=False)
+    _answer_part(incident, actor, part, parts, batch, result, rescan=True, skip_locked=False)
+    if parts > 1:
+        _answer_part(incident, actor, 0, 1, batch, result, rescan=False, skip_locked=True)
+    _finish_if_done(incident)
+    return result
+
+
+def _answer_part(
+    incident: Incident,
+    actor: User,
+    part: int,
+    parts: int,
+    batch: int,
+    result: ClosingResult,
+    *,
+    rescan: bool,
+    skip_locked: bool,
+) -> None:
+    from kefu.tickets.services import reply_and_resolve_many
+
+    answered = ClosingReply.objects.filter(incident_id=incident.pk).values("ticket_id")
+    linked = Link.objects.filter(incident_id=incident.pk, ticket__isnull=False)
     if parts > 1:
         linked = linked.alias(part=models.F("ticket_id") % parts).filter(part=part)
+    reason = _("Incident %(ref)s is over.") % {"ref": incident.reference}
     last = 0
     while True:
         ids = list(
@@ -721,15 +740,32 @@ def run_closing(
             .values_list("ticket_id", flat=True)[:batch]
         )
         if not ids:
+            if rescan and last:
+                last = 0  # linked during the run below the cursor: one more pass from the start
+                continue
             break
         last = ids[-1]
         with transaction.atomic():
-            claimed = _claim(incident_id, ids)
-            tickets = Ticket.objects.in_bulk(sorted(claimed))
-            for pk in sorted(claimed):
-                _answer_one(incident, actor, tickets[pk], result, transition_ticket, TicketStatus)
-    _finish_if_done(incident)
-    return result
+            done = reply_and_resolve_many(
+                ids,
+                actor=actor,
+                body=incident.closing_reply,
+                reason=reason,
+                batch=batch,
+                claim=lambda locked: _claim(incident.pk, locked),
+                skip_locked=skip_locked,
+            )
+            if done.skipped:
+                ClosingReply.objects.filter(incident=incident, ticket_id__in=done.skipped).update(
+                    state=ClosingReply.State.SKIPPED
+                )
+            for pk, message in done.failed.items():
+                ClosingReply.objects.filter(incident=incident, ticket_id=pk).update(
+                    state=ClosingReply.State.FAILED, detail=message[:300]
+                )
+        result.sent += len(done.done)
+        result.skipped += len(done.skipped)
+        result.failed += len(done.failed)
 
 
 def _finish_if_done(incident: Incident) -> None:
@@ -758,36 +794,3 @@ def _finish_if_done(incident: Incident) -> None:
                 "failed": counts.get(ClosingReply.State.FAILED, 0),
             },
         )
-
-
-def _answer_one(
-    incident: Incident,
-    actor: User,
-    ticket: Ticket,
-    result: ClosingResult,
-    transition_ticket: Any,
-    ticket_status: Any,
-) -> None:
-    if not ticket.is_open:
-        ClosingReply.objects.filter(incident=incident, ticket=ticket).update(
-            state=ClosingReply.State.SKIPPED
-        )
-        result.skipped += 1
-        return
-    try:
-        # transition_ticket is atomic itself: a refusal rolls back to its own savepoint.
-        transition_ticket(
-            actor=actor,
-            ticket=ticket,
-            to=ticket_status.RESOLVED,
-            reply=incident.closing_reply,
-            reason=_("Incident %(ref)s is over.") % {"ref": incident.reference},
-        )
-    except (ValidationError, PermissionDenied, Conflict) as exc:
-        message = " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
-        ClosingReply.objects.filter(incident=incident, ticket=ticket).update(
-            state=ClosingReply.State.FAILED, detail=message[:300]
-        )
-        result.failed += 1
-        return
-    result.sent += 1

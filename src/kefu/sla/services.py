@@ -269,6 +269,33 @@ def on_ticket_event(ticket: Ticket, event: Event) -> None:
     refresh_ticket(ticket, apply_event(ticket, event, clocks))
 
 
+def on_ticket_events(tickets: list[Ticket], events: list[Event]) -> None:
+    """Batch version of :func:`on_ticket_event` (one reply to many work orders): the clocks of
+    the whole batch are locked with one query, then each work order's events are applied in
+    order, as the hook would one by one."""
+    by_ticket: dict[int, list[Event]] = {}
+    for event in events:
+        if event.action in RELEVANT:
+            by_ticket.setdefault(event.object_id, []).append(event)
+    if not by_ticket:
+        return
+    clocks: dict[int, list[SlaClock]] = {}
+    for c in (
+        SlaClock.objects.select_for_update()
+        .filter(ticket_id__in=list(by_ticket))
+        .exclude(state=SlaClock.State.CANCELLED)
+        .order_by("ticket_id", "id")
+    ):
+        clocks.setdefault(c.ticket_id, []).append(c)
+    for ticket in tickets:
+        if ticket.pk not in by_ticket:
+            continue
+        mine = clocks.get(ticket.pk, [])
+        for event in by_ticket[ticket.pk]:
+            mine = apply_event(ticket, event, mine)
+        refresh_ticket(ticket, mine)
+
+
 def apply_event(ticket: Ticket, event: Event, clocks: list[SlaClock]) -> list[SlaClock]:
     """Apply one event to the work order's clocks (all but the cancelled ones, locked by the
     caller); returns them with any that started. Changes are saved as they happen."""

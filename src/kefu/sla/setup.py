@@ -25,8 +25,9 @@ def register() -> None:
     from kefu.core.labels import register_event_summaries, register_labels
     from kefu.core.navigation import NavItem, register_nav
     from kefu.sla.badges import ticket_badge, ticket_panel
-    from kefu.sla.services import on_ticket_event
+    from kefu.sla.services import on_ticket_event, on_ticket_events
     from kefu.tickets.selectors import DEADLINE_BADGES
+    from kefu.tickets.services.bulk import register_bulk_ticket_hook
     from kefu.tickets.services.common import register_ticket_hook
     from kefu.tickets.services.transfers import DEADLINE_PROVIDERS
     from kefu.tickets.services.webhooks import register_event_type
@@ -39,6 +40,7 @@ def register() -> None:
     register_labels(ACTION_LABELS)
     register_event_summaries({"sla_warning": _alert_summary, "sla_breached": _alert_summary})
     register_ticket_hook(on_ticket_event)
+    register_bulk_ticket_hook(on_ticket_events, replaces=on_ticket_event)
     DEADLINE_PROVIDERS.append(transfer_deadline)
     DEADLINE_BADGES.append(ticket_badge)
     register_ticket_panel(ticket_panel)

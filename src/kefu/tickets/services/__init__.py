@@ -1,6 +1,12 @@
 """Work-order rules. Views, the API, consumers and jobs call these; nothing else writes a work order."""
 
-from kefu.tickets.services.bulk import BulkResult, bulk_apply
+from kefu.tickets.services.bulk import (
+    BulkReplyResult,
+    BulkResult,
+    bulk_apply,
+    register_bulk_ticket_hook,
+    reply_and_resolve_many,
+)
 from kefu.tickets.services.common import register_ticket_hook
 from kefu.tickets.services.conversation import (
     add_attachment,
@@ -39,6 +45,7 @@ from kefu.tickets.services.transfers import (
 
 __all__ = [
     "EDITABLE_FIELDS",
+    "BulkReplyResult",
     "BulkResult",
     "add_attachment",
     "add_customer_message",
@@ -57,7 +64,9 @@ __all__ = [
     "link_tickets",
     "merge_tickets",
     "needs_reply",
+    "register_bulk_ticket_hook",
     "register_ticket_hook",
+    "reply_and_resolve_many",
     "render_canned",
     "reply_to_transfer",
     "return_transfer",
