@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.db.models import Q, QuerySet
 from django.http import Http404
+from django.utils.translation import gettext as _
 
-from kefu.core.permissions import require_perm
+from kefu.core.permissions import has_perm, require_perm
 from kefu.requirements.models import Requirement, Source
 
 
@@ -35,3 +37,48 @@ def visible_sources(user: Any, requirement: Requirement) -> QuerySet[Source]:
     if visibility_q(user) is None:
         return sources
     return sources.filter(Q(ticket__isnull=True) | Q(ticket__in=visible_tickets(user)))
+
+
+def customer_check(user: Any) -> Callable[[int | None], bool]:
+    """Whether ``user`` may see the customer with a given id, by the customers app's rule
+    (``customers.view``, narrowed by a token's scopes). Seeing requirements does not mean seeing
+    who asked: a planner, or a token without ``customers:read``, sees no customer."""
+    from kefu.customers.access import visible_customers
+
+    if has_perm(user, "customers.view"):
+        return lambda pk: pk is not None
+    # without customers.view a person sees at most their own record (no query when none)
+    allowed = frozenset(visible_customers(user).values_list("pk", flat=True))
+    return lambda pk: pk is not None and pk in allowed
+
+
+def hidden_label() -> str:
+    return _("A customer")
+
+
+def with_customers(user: Any, sources: Iterable[Source]) -> list[Source]:
+    """``sources`` as ``user`` may read them: ``shown_customer`` is the customer who asked when
+    ``user`` may see them, else None; a source that is just a customer (its label is their
+    name) gets ``shown_label`` "A customer" then. Screens and the API show these two only."""
+    may_see = customer_check(user)
+    rows = list(sources)
+    for source in rows:
+        seen = may_see(source.customer_id)
+        source.shown_customer = source.customer if seen else None  # type: ignore[attr-defined]
+        just_customer = source.object_id is None and source.customer_id is not None
+        source.shown_label = (  # type: ignore[attr-defined]
+            hidden_label() if just_customer and not seen else source.label
+        )
+    return rows
+
+
+def readable_timeline(user: Any, events: Iterable[Any]) -> list[Any]:
+    """The requirement's timeline as ``user`` may read it: a source's label is left out of
+    entries about a customer they may not see (it can be the customer's name)."""
+    may_see = customer_check(user)
+    rows = list(events)
+    for event in rows:
+        data = event.data if isinstance(event.data, dict) else None
+        if data and data.get("source") and data.get("customer") and not may_see(data["customer"]):
+            event.data = {**data, "source": hidden_label()}
+    return rows

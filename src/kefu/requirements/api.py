@@ -118,12 +118,14 @@ def _out(r: Requirement, askers: int | None = None) -> dict[str, Any]:
 
 
 def _source(s: Source) -> dict[str, Any]:
+    """One source as ``access.with_customers`` prepared it for the caller."""
+    shown = s.shown_customer  # type: ignore[attr-defined]
     return {
         "id": s.pk,
         "channel": s.channel,
-        "label": s.label,
+        "label": s.shown_label,  # type: ignore[attr-defined]
         "ticket": s.ticket.number if s.ticket else None,
-        "customer_id": s.customer_id,
+        "customer_id": shown.pk if shown is not None else None,
         "note": s.note,
         "added_at": s.added_at,
     }
@@ -137,7 +139,10 @@ def _detail(request: HttpRequest, r: Requirement) -> dict[str, Any]:
         "decision_note": r.decision_note,
         "ship_note": r.ship_note,
         "sources": [
-            _source(s) for s in selectors.sources_of(access.visible_sources(request.user, r))
+            _source(s)
+            for s in access.with_customers(
+                request.user, selectors.sources_of(access.visible_sources(request.user, r))
+            )
         ],
     }
 

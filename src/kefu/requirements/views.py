@@ -100,7 +100,9 @@ def create(request: HttpRequest) -> HttpResponse:
 def detail(request: HttpRequest, requirement_id: int) -> HttpResponse:
     user = request.user
     requirement = access.access_requirement(user, requirement_id)
-    sources = selectors.sources_of(access.visible_sources(user, requirement))
+    sources = access.with_customers(
+        user, selectors.sources_of(access.visible_sources(user, requirement))
+    )
     notices = dict(
         ShipNotice.objects.filter(requirement=requirement).values_list("customer_id", "via")
     )
@@ -117,7 +119,7 @@ def detail(request: HttpRequest, requirement_id: int) -> HttpResponse:
                 (to, name, states.MOVE_LABELS[name])
                 for to, name in states.targets(requirement.status)
             ],
-            "timeline": selectors.timeline(requirement),
+            "timeline": access.readable_timeline(user, selectors.timeline(requirement)),
             "can_manage": has_perm(user, "requirements.manage"),
             "kinds": Kind.choices,
             "scale": SCALE,
