@@ -4,7 +4,9 @@ the agent's note.
 Indexed are the calls people work with: every call the CTI server reported live, and any call
 an agent linked to a customer or a work order or wrapped up. A month of PBX history imported in
 bulk (millions of calls nobody touched) stays out of the index; the call list filters it by
-caller. Who finds calls is who sees them (``calls.access``: ``calls.view``).
+caller. Who finds calls is who sees them (``calls.access``: ``calls.view``); a call linked to a
+customer carries the customer's name in its row (title and matched text), so only those who
+may also see customers (``customers.view``, narrowed by a token's scopes) find it.
 """
 
 from __future__ import annotations
@@ -85,8 +87,14 @@ def build(ids: Sequence[int]) -> list[DocRow]:
 
 
 def visible(user: Any) -> Q | None:
-    """The same rule as ``calls.access.visible_calls``: ``calls.view`` sees every call."""
-    return None if has_perm(user, "calls.view") else Q(pk__in=[])
+    """``calls.access.visible_calls``'s rule (``calls.view`` sees every call), and a call linked
+    to a customer only for who may see customers: its hit names the customer, and a query that
+    matches the name would tell who called even without it."""
+    if not has_perm(user, "calls.view"):
+        return Q(pk__in=[])
+    if has_perm(user, "customers.view"):
+        return None
+    return Q(customer_id__isnull=True)
 
 
 def url(user: Any, doc: Any) -> str:
