@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from kefu.core.permissions import has_perm, require_perm
-from kefu.core.validation import parse_id
+from kefu.core.validation import Conflict, parse_id
 from kefu.customers.access import access_customer
 from kefu.plans import access
 from kefu.plans.defaults import TYPES
@@ -160,6 +160,8 @@ def move_rectification(request: HttpRequest, rect_id: int) -> HttpResponse:
         messages.error(request, _errors(exc))
     except PermissionDenied as exc:
         messages.error(request, str(exc))
+    except Conflict as exc:
+        messages.error(request, exc.message)
     return redirect("tickets:detail", number=rect.ticket.number)
 
 

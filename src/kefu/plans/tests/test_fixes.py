@@ -1,0 +1,50 @@
+"""Reviewed edge cases: a stale rectification form, care notices sent at most once, rules too
+fine for a daily scheduler, and a customer merge with many care records."""
+
+import datetime as dt
+
+import pytest
+
+from kefu.plans.models import ChecklistResult, Rectification
+from kefu.plans.services.checklists import check_item
+from kefu.plans.services.schedule import generate_due
+from kefu.plans.tests.helpers import inspection_plan
+from kefu.testing.factories import ApiClient
+
+D = dt.date
+
+
+@pytest.fixture
+def open_rect(centre, plan_types, at_once):
+    inspection_plan(assignee=centre["agent"], inspector=centre["supervisor"])
+    (made,) = generate_due(D(2026, 6, 1))
+    item = ChecklistResult.objects.get(run__ticket=made.ticket, item__position=1)
+    check_item(actor=centre["agent"], result=item, value="fail", note="油温85℃")
+    return Rectification.objects.get()
+
+
+@pytest.mark.django_db
+def test_a_stale_rectification_form_says_so_instead_of_failing(centre, open_rect, client):
+    stale = open_rect.version
+    # the escalation sweep (or anyone) changed it since the page was drawn
+    Rectification.objects.filter(pk=open_rect.pk).update(version=stale + 1)
+    client.force_login(centre["agent"])
+    answer = client.post(
+        f"/plans/rectifications/{open_rect.pk}/move/",
+        {"to": "rectifying", "version": stale},
+        follow=True,
+    )
+    assert answer.status_code == 200
+    assert [m.level_tag for m in answer.context["messages"]] == ["error"]
+    open_rect.refresh_from_db()
+    assert open_rect.state == "open"
+    api = ApiClient(centre["agent"]).post(
+        f"plans/rectifications/{open_rect.pk}/move", {"to": "rectifying", "version": stale}
+    )
+    assert api.status_code == 409
+    assert api.json()["error"]["code"] == "conflict" and api.json()["error"]["message"]
+    fresh = ApiClient(centre["agent"]).post(
+        f"plans/rectifications/{open_rect.pk}/move",
+        {"to": "rectifying", "version": open_rect.version},
+    )
+    assert fresh.status_code == 200
