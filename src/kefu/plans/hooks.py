@@ -5,7 +5,7 @@ customer merge moves care records without reaching anyone twice."""
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
-from django.db.models import Q
+from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext as _
 
 from kefu.accounts.models import User
@@ -35,11 +35,9 @@ def merge_care_targets(source: Customer, target: Customer, actor: User) -> int:
     keeps the source's row where it was: the kept customer was already reached once in it."""
     from kefu.plans.models import CareTarget
 
-    taken = CareTarget.objects.filter(customer=target).values_list("plan_id", "key")
-    clash = Q()
-    for plan_id, key in taken:
-        clash |= Q(plan_id=plan_id, key=key)
-    rows = CareTarget.objects.filter(customer=source)
-    if clash:
-        rows = rows.exclude(clash)
+    clash = CareTarget.objects.filter(
+        customer=target, plan_id=OuterRef("plan_id"), key=OuterRef("key")
+    )
+    # one statement whatever the number of records (an OR per record outgrows SQLite's limit)
+    rows = CareTarget.objects.filter(customer=source).exclude(Exists(clash))
     return rows.update(customer=target)

@@ -48,3 +48,27 @@ def test_a_stale_rectification_form_says_so_instead_of_failing(centre, open_rect
         {"to": "rectifying", "version": open_rect.version},
     )
     assert fresh.status_code == 200
+
+
+@pytest.mark.django_db
+def test_merging_a_customer_with_many_care_records(centre, plan_types):
+    from kefu.plans.hooks import merge_care_targets
+    from kefu.plans.models import CareTarget
+    from kefu.plans.tests.test_care_training import spring_festival_care, vip
+    from kefu.testing.factories import make_tier
+
+    gold = make_tier()
+    kept, merged = vip(1, gold), vip(2, gold)
+    plan = spring_festival_care(gold, care_action="callback")
+    CareTarget.objects.bulk_create(
+        CareTarget(plan=plan, customer=kept, key=f"k{i}") for i in range(1500)
+    )
+    CareTarget.objects.bulk_create(
+        [CareTarget(plan=plan, customer=merged, key=f"k{i}") for i in range(0, 3000, 500)]
+        + [CareTarget(plan=plan, customer=merged, key=f"n{i}") for i in range(4)]
+    )
+    moved = merge_care_targets(merged, kept, centre["supervisor"])
+    assert moved == 3 + 4  # k1500, k2000, k2500 and the four n-keys; k0/k500/k1000 stay
+    left = set(CareTarget.objects.filter(customer=merged).values_list("key", flat=True))
+    assert left == {"k0", "k500", "k1000"}
+    assert CareTarget.objects.filter(customer=kept).count() == 1507
