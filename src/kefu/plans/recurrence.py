@@ -66,18 +66,50 @@ def _add_months(year: int, month: int, months: int) -> tuple[int, int]:
     return index // 12, index % 12 + 1
 
 
+# An RRULE names dates: it repeats daily at most (a finer rule would name the same date many
+# times a day and make the scheduler walk every hour or minute), and its count and interval stay
+# within what a service plan can mean.
+RRULE_FREQUENCIES = ("DAILY", "WEEKLY", "MONTHLY", "YEARLY")
+RRULE_TIME_PARTS = ("BYHOUR", "BYMINUTE", "BYSECOND")
+MAX_RRULE_COUNT = 1000
+MAX_RRULE_INTERVAL = 366
+
+
+def _rrule_parts(body: str) -> dict[str, str]:
+    parts: dict[str, str] = {}
+    for part in body.upper().split(";"):
+        name, _sep, value = part.partition("=")
+        parts[name.strip()] = value.strip()
+    return parts
+
+
 def _parse_rrule(text: str, start: dt.date) -> object:
-    from dateutil.rrule import rrulestr
+    from dateutil.rrule import rrule, rrulestr
 
     if not text.strip():
         raise RuleError("an RRULE is needed for this frequency")
     body = text.strip()
     if body.upper().startswith("RRULE:"):
         body = body[6:]
+    parts = _rrule_parts(body)
+    if parts.get("FREQ") not in RRULE_FREQUENCIES:
+        raise RuleError("an RRULE repeats DAILY, WEEKLY, MONTHLY or YEARLY (not more often)")
+    if any(name in parts for name in RRULE_TIME_PARTS):
+        raise RuleError("an RRULE names days, not hours, minutes or seconds")
     try:
-        return rrulestr(body, dtstart=dt.datetime.combine(start, dt.time()), cache=False)
+        parsed = rrulestr(body, dtstart=dt.datetime.combine(start, dt.time()), cache=False)
     except (ValueError, TypeError) as exc:
         raise RuleError(f"unreadable RRULE: {exc}") from None
+    if not isinstance(parsed, rrule):
+        raise RuleError("write a single RRULE")
+    count, interval = parts.get("COUNT"), parts.get("INTERVAL")
+    if count is not None and not (count.isdigit() and 1 <= int(count) <= MAX_RRULE_COUNT):
+        raise RuleError(f"an RRULE's COUNT is 1 to {MAX_RRULE_COUNT}")
+    if interval is not None and not (
+        interval.isdigit() and 1 <= int(interval) <= MAX_RRULE_INTERVAL
+    ):
+        raise RuleError(f"an RRULE's INTERVAL is 1 to {MAX_RRULE_INTERVAL}")
+    return parsed
 
 
 def nominal_dates(rule: Rule, until: dt.date, *, since: dt.date | None = None) -> Iterator[dt.date]:
@@ -127,12 +159,18 @@ def nominal_dates(rule: Rule, until: dt.date, *, since: dt.date | None = None) -
                 yield day
             year, month = _add_months(year, month, step)
     else:  # rrule
+        # one walk from the rule's start (``after`` would restart it for every date), each date
+        # once however many times the rule names it
         parsed = _parse_rrule(rule.rrule, start)
         moment = dt.datetime.combine(first, dt.time())
-        hit = parsed.after(moment, inc=True)  # type: ignore[attr-defined]
-        while hit is not None and hit.date() <= last:
-            yield hit.date()
-            hit = parsed.after(hit, inc=False)  # type: ignore[attr-defined]
+        previous: dt.date | None = None
+        for hit in parsed.xafter(moment, inc=True):  # type: ignore[attr-defined]
+            day = hit.date()
+            if day > last:
+                return
+            if day != previous:
+                yield day
+                previous = day
 
 
 def shift(day: dt.date, is_working: IsWorking, how: str) -> dt.date:

@@ -72,3 +72,57 @@ def test_merging_a_customer_with_many_care_records(centre, plan_types):
     left = set(CareTarget.objects.filter(customer=merged).values_list("key", flat=True))
     assert left == {"k0", "k500", "k1000"}
     assert CareTarget.objects.filter(customer=kept).count() == 1507
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "FREQ=HOURLY",
+        "FREQ=MINUTELY;INTERVAL=1",
+        "RRULE:FREQ=SECONDLY",
+        "FREQ=DAILY;BYHOUR=1,2,3",
+        "FREQ=DAILY;COUNT=100000",
+        "FREQ=DAILY;INTERVAL=5000",
+        "FREQ=WEEKLY;COUNT=0",
+    ],
+)
+def test_rules_finer_than_a_day_or_unbounded_are_refused(text):
+    from kefu.plans.recurrence import Rule, RuleError
+
+    with pytest.raises(RuleError):
+        Rule("rrule", D(2026, 1, 1), rrule=text)
+
+
+def test_an_rrule_is_walked_once_and_names_each_date_once():
+    import time
+
+    from kefu.plans.recurrence import Rule, next_occurrence, nominal_dates
+
+    rule = Rule("rrule", D(2000, 1, 1), rrule="FREQ=DAILY")
+    started = time.perf_counter()
+    dates = list(nominal_dates(rule, D(2027, 12, 31), since=D(2026, 1, 1)))
+    assert time.perf_counter() - started < 2
+    assert len(dates) == len(set(dates)) == 730
+    assert dates[0] == D(2026, 1, 1) and dates[-1] == D(2027, 12, 31)
+    found = next_occurrence(rule, today=D(2026, 6, 1))
+    assert found is not None and found.due_on == D(2026, 6, 1)
+    counted = Rule("rrule", D(2026, 1, 1), rrule="FREQ=WEEKLY;BYDAY=MO,TH;COUNT=3")
+    assert list(nominal_dates(counted, D(2026, 12, 31))) == [
+        D(2026, 1, 1),
+        D(2026, 1, 5),
+        D(2026, 1, 8),
+    ]
+
+
+@pytest.mark.django_db
+def test_an_hourly_rule_is_refused_with_a_message(centre, plan_types):
+    from kefu.plans.models import ServicePlan
+    from kefu.plans.tests.helpers import checklist
+
+    lead = ApiClient(centre["supervisor"])
+    answer = lead.post("plans", {"name": "每小时巡检", "kind": "inspection", "frequency": "rrule",
+                                 "rrule": "FREQ=HOURLY", "starts_on": "2026-01-01",
+                                 "checklist": checklist().pk})  # fmt: skip
+    assert answer.status_code == 422
+    assert "DAILY" in answer.content.decode()
+    assert not ServicePlan.objects.filter(name="每小时巡检").exists()
