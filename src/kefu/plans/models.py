@@ -460,9 +460,11 @@ class CareTarget(models.Model):
 
     class Outcome(models.TextChoices):
         PLANNED = "planned", _("Planned")
+        SENDING = "sending", _("Sending")
         SENT = "sent", _("Notice sent")
         NO_ADDRESS = "no_address", _("No address to send to")
         FAILED = "failed", _("Sending failed")
+        UNKNOWN = "unknown", _("Sending interrupted: check whether it arrived")
 
     plan = models.ForeignKey(ServicePlan, on_delete=models.CASCADE, related_name="care_targets")
     round = models.ForeignKey(
@@ -484,12 +486,18 @@ class CareTarget(models.Model):
         _("notice"), max_length=12, choices=Outcome, default=Outcome.PLANNED
     )
     notice_ref = models.CharField(max_length=100, blank=True)
+    # when a worker took the notice to send it (SENDING): a claim left long enough means the
+    # worker stopped somewhere around the sending
+    notice_claimed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["-created_at"]
         constraints = [
             models.UniqueConstraint(fields=["plan", "customer", "key"], name="plans_care_once"),
+        ]
+        indexes = [
+            models.Index(fields=["notice_outcome", "created_at"], name="plans_care_notice_idx"),
         ]
 
     def __str__(self) -> str:

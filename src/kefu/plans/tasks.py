@@ -33,3 +33,13 @@ def send_care_notice_task(target_id: int) -> str:
     from kefu.plans.services.care import send_notice
 
     return send_notice(target_id)
+
+
+@periodic(300)
+@shared_task(name="kefu.plans.sweep_care_notices")
+def sweep_care_notices_task() -> int:
+    """Queue again care notices whose job was lost; mark those a stopped worker held as unknown."""
+    from kefu.plans.services.care import sweep_notices
+
+    queued, lost = sweep_notices()
+    return queued + lost

@@ -5,7 +5,9 @@ A scheduled care plan's round is claimed by the scheduler; ``run_care`` then wor
 customers. Every customer is claimed by inserting the (plan, customer, key) row with
 ``ON CONFLICT DO NOTHING`` in its own transaction: the callback work order is opened in that
 transaction and the notice is sent after it commits, so several workers, or a worker that stopped
-half-way and a later run, reach each customer exactly once per round.
+half-way and a later run, reach each customer once per round. A notice is sent at most once: it is
+claimed before sending, a lost job is queued again and a claim whose worker stopped is left for a
+person to check (``sweep_notices``).
 """
 
 from __future__ import annotations
@@ -196,7 +198,12 @@ def notice_text(plan: ServicePlan, customer: Customer) -> str:
 
 
 def send_notice(target_id: int) -> str:
-    """Send one target's notice once: a second run finds it no longer planned."""
+    """Send one target's notice at most once.
+
+    The target is claimed (SENDING, with the time) in a transaction that commits before anything
+    is sent, so a second run, another worker or a retry finds it no longer planned; the outcome
+    is written after the sending. A worker that stops between the two leaves the claim, which
+    ``sweep_notices`` turns into UNKNOWN for a person to check: never a second message."""
     with transaction.atomic():
         target = (
             CareTarget.objects.select_for_update(of=("self",))
@@ -208,29 +215,96 @@ def send_notice(target_id: int) -> str:
             return "skipped"
         plan, customer = target.plan, target.customer
         address = notice_address(customer, plan.notice_channel)
-        text = notice_text(plan, customer)
-        ref = ""
         if not address:
-            outcome = CareTarget.Outcome.NO_ADDRESS
-        else:
-            try:
-                if plan.notice_channel == ServicePlan.NoticeChannel.SMS:
-                    from kefu.surveys.sms import backend
+            target.notice_outcome = CareTarget.Outcome.NO_ADDRESS
+            target.save(update_fields=["notice_outcome"])
+            _notice_event(target, CareTarget.Outcome.NO_ADDRESS)
+            return str(CareTarget.Outcome.NO_ADDRESS)
+        target.notice_outcome = CareTarget.Outcome.SENDING
+        target.notice_claimed_at = timezone.now()
+        target.save(update_fields=["notice_outcome", "notice_claimed_at"])
+    text = notice_text(plan, customer)
+    ref: Any = ""
+    try:
+        if plan.notice_channel == ServicePlan.NoticeChannel.SMS:
+            from kefu.surveys.sms import backend
 
-                    ref = backend().send(address, text)
-                else:
-                    send_mail(plan.name, text, None, [address])
-                outcome = CareTarget.Outcome.SENT
-            except Exception:
-                log.exception("care notice %s could not be sent", target_id)
-                outcome = CareTarget.Outcome.FAILED
-        target.notice_outcome = outcome
-        target.notice_ref = str(ref)[:100]
-        target.save(update_fields=["notice_outcome", "notice_ref"])
-        events.record(
-            "care_notice_sent" if outcome == CareTarget.Outcome.SENT else "care_notice_failed",
-            customer,
-            actor=None,
-            data={"plan": plan.name, "channel": plan.notice_channel, "outcome": outcome},
-        )
+            ref = backend().send(address, text)
+        else:
+            send_mail(plan.name, text, None, [address])
+        outcome = CareTarget.Outcome.SENT
+    except Exception:
+        log.exception("care notice %s could not be sent", target_id)
+        outcome = CareTarget.Outcome.FAILED
+    with transaction.atomic():
+        # also over an UNKNOWN the sweep wrote meanwhile: now it is known
+        written = CareTarget.objects.filter(
+            pk=target.pk,
+            notice_outcome__in=(CareTarget.Outcome.SENDING, CareTarget.Outcome.UNKNOWN),
+        ).update(notice_outcome=outcome, notice_ref=str(ref or "")[:100])
+        if written:
+            _notice_event(target, outcome)
     return str(outcome)
+
+
+def _notice_event(target: CareTarget, outcome: str) -> None:
+    plan = target.plan
+    action = {
+        CareTarget.Outcome.SENT: "care_notice_sent",
+        CareTarget.Outcome.UNKNOWN: "care_notice_unknown",
+    }.get(CareTarget.Outcome(outcome), "care_notice_failed")
+    events.record(
+        action,
+        target.customer,
+        actor=None,
+        data={"plan": plan.name, "channel": plan.notice_channel, "outcome": outcome},
+    )
+
+
+# A planned notice not taken this long after it was planned lost its job (a full queue or a
+# restart); a claim this old lost its worker.
+NOTICE_STALE_AFTER = dt.timedelta(minutes=15)
+
+
+def sweep_notices(now: dt.datetime | None = None, batch: int = BATCH) -> tuple[int, int]:
+    """Queue again the notices still planned long after their target was made, and mark the
+    claims left by a stopped worker UNKNOWN (it may or may not have sent: a person checks rather
+    than the customer getting the notice twice). Returns (queued again, marked unknown)."""
+    from kefu.plans.tasks import send_care_notice_task
+
+    now = now or timezone.now()
+    stale = now - NOTICE_STALE_AFTER
+    waiting = list(
+        CareTarget.objects.filter(
+            notice_outcome=CareTarget.Outcome.PLANNED,
+            created_at__lt=stale,
+            plan__care_action__in=(ServicePlan.CareAction.NOTICE, ServicePlan.CareAction.BOTH),
+        )
+        .order_by("created_at")
+        .values_list("pk", flat=True)[:batch]
+    )
+    for target_id in waiting:
+        enqueue(send_care_notice_task, target_id)
+    lost = 0
+    claims = CareTarget.objects.filter(
+        notice_outcome=CareTarget.Outcome.SENDING, notice_claimed_at__lt=stale
+    ).values_list("pk", flat=True)[:batch]
+    for target_id in list(claims):
+        with transaction.atomic():
+            target = (
+                CareTarget.objects.select_for_update(of=("self",))
+                .select_related("plan", "customer")
+                .filter(
+                    pk=target_id,
+                    notice_outcome=CareTarget.Outcome.SENDING,
+                    notice_claimed_at__lt=stale,
+                )
+                .first()
+            )
+            if target is None:
+                continue
+            target.notice_outcome = CareTarget.Outcome.UNKNOWN
+            target.save(update_fields=["notice_outcome"])
+            _notice_event(target, CareTarget.Outcome.UNKNOWN)
+            lost += 1
+    return len(waiting), lost

@@ -126,3 +126,78 @@ def test_an_hourly_rule_is_refused_with_a_message(centre, plan_types):
     assert answer.status_code == 422
     assert "DAILY" in answer.content.decode()
     assert not ServicePlan.objects.filter(name="每小时巡检").exists()
+
+
+class WorkerStopped(BaseException):
+    """The process dies: nothing in the sending code catches it."""
+
+
+@pytest.mark.django_db
+def test_a_care_notice_is_never_sent_twice_and_a_stopped_worker_is_reported(
+    centre, plan_types, monkeypatch
+):
+    from django.utils import timezone
+
+    from kefu.core.models import Event
+    from kefu.plans.models import CareTarget
+    from kefu.plans.services.care import run_care, send_notice, sweep_notices
+    from kefu.plans.tests.test_care_training import spring_festival_care, vip
+    from kefu.surveys.sms import LogBackend
+    from kefu.testing.factories import make_tier
+
+    LogBackend.outbox.clear()
+    gold = make_tier()
+    vip(1, gold, phone="+8613800000001")
+    spring_festival_care(gold, care_action="notice")
+    generate_due(D(2027, 2, 11))
+    assert run_care() == 1  # the notice job is lost: nothing commits in this test
+    target = CareTarget.objects.get()
+    assert target.notice_outcome == "planned"
+
+    def send_then_die(self, phone, text):
+        LogBackend.outbox.append((phone, text))
+        raise WorkerStopped
+
+    monkeypatch.setattr(LogBackend, "send", send_then_die)
+    with pytest.raises(WorkerStopped):
+        send_notice(target.pk)
+    monkeypatch.undo()
+    target.refresh_from_db()
+    assert target.notice_outcome == "sending" and target.notice_claimed_at is not None
+    assert send_notice(target.pk) == "skipped"  # a retry sends nothing
+    assert sweep_notices() == (0, 0)  # the claim is fresh: the worker may still be sending
+    later = timezone.now() + dt.timedelta(minutes=20)
+    assert sweep_notices(now=later) == (0, 1)
+    target.refresh_from_db()
+    assert target.notice_outcome == "unknown"
+    assert Event.objects.filter(action="care_notice_unknown").count() == 1
+    assert sweep_notices(now=later) == (0, 0)
+    assert len(LogBackend.outbox) == 1
+
+
+@pytest.mark.django_db
+def test_a_lost_notice_job_is_queued_again(centre, plan_types, monkeypatch):
+    from django.db import transaction
+    from django.utils import timezone
+
+    from kefu.plans.models import CareTarget
+    from kefu.plans.services.care import run_care, sweep_notices
+    from kefu.plans.tests.test_care_training import spring_festival_care, vip
+    from kefu.surveys.sms import LogBackend
+    from kefu.testing.factories import make_tier
+
+    LogBackend.outbox.clear()
+    gold = make_tier()
+    vip(1, gold, phone="+8613800000001")
+    vip(2, gold, phone="+8613800000002")
+    spring_festival_care(gold, care_action="notice")
+    generate_due(D(2027, 2, 11))
+    assert run_care() == 2  # both jobs lost (nothing commits here)
+    assert set(CareTarget.objects.values_list("notice_outcome", flat=True)) == {"planned"}
+    assert sweep_notices() == (0, 0)  # just planned: the job may still come
+    monkeypatch.setattr(transaction, "on_commit", lambda func, using=None, robust=False: func())
+    later = timezone.now() + dt.timedelta(minutes=20)
+    assert sweep_notices(now=later) == (2, 0)
+    assert set(CareTarget.objects.values_list("notice_outcome", flat=True)) == {"sent"}
+    assert sweep_notices(now=later) == (0, 0)
+    assert len(LogBackend.outbox) == 2
