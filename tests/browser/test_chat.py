@@ -23,7 +23,9 @@ def test_a_customer_and_an_agent_chat_and_a_reload_resumes(browser, page, asgi_s
     Widget.objects.create(name="官网客服", allowed_origins=[asgi_server.url], topics=["电费"])
     sign_in(page, asgi_server.url, centre["agent"].username, PASSWORD)  # now available
     # the customer, on the demo page (a stand-in for the centre's website)
-    customer = browser.new_context(viewport={"width": 390, "height": 780}).new_page()
+    customer = browser.new_context(
+        viewport={"width": 390, "height": 780}, locale="zh-CN"
+    ).new_page()
     customer.goto(f"{asgi_server.url}/chat/demo/")
     customer.locator("[data-kefu-chat] button").click()
     frame = customer.frame_locator("[data-kefu-chat] iframe")
@@ -47,6 +49,9 @@ def test_a_customer_and_an_agent_chat_and_a_reload_resumes(browser, page, asgi_s
     customer.screenshot(path=str(tmp_path / "chat-phone.png"))
     # a reload resumes the same chat: every message once, in order
     customer.reload()
+    customer.wait_for_load_state("networkidle")
+    if not customer.locator("[data-kefu-chat] iframe").is_visible():
+        customer.locator("[data-kefu-chat] button").click()
     frame = customer.frame_locator("[data-kefu-chat] iframe")
     frame.locator("li.agent").first.wait_for()
     texts = frame.locator("#log li .b").all_inner_texts()

@@ -111,7 +111,9 @@
     ws.onopen = function () {
       backoff = 1000;
       $("status-line").textContent = "";
-      ws.send(JSON.stringify({ type: "hello", token: state.token, last: state.last || 0 }));
+      // a fresh page shows the whole chat; a reconnect asks only for what it has not seen
+      var from = Object.keys(seen).length ? contiguous() : 0;
+      ws.send(JSON.stringify({ type: "hello", token: state.token, last: from }));
       (state.pending || []).forEach(function (p) { ws.send(JSON.stringify({ type: "msg", cid: p.cid, body: p.body })); });
       clearInterval(pingTimer);
       pingTimer = setInterval(function () { send({ type: "ping", last: contiguous() }); }, 20000);
