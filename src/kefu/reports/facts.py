@@ -10,7 +10,6 @@ without this module knowing its tables: the function receives the scope and retu
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -107,55 +106,23 @@ def _category_path(category_id: int) -> str:
     return f"{path} › " if path else "\x00"
 
 
-# --- one scan, several groupings (PostgreSQL) ----------------------------------------------------
-
-_GROUP_BY = re.compile(r"\sGROUP BY [0-9, ]+$")
+# --- the planner ----------------------------------------------------------------------------------
 
 
 @contextmanager
 def report_queries() -> Iterator[None]:
-    """Around a report's queries. On PostgreSQL the just-in-time compiler is switched off for
-    them (for this transaction only): each grouped scan spends about a second compiling
-    expressions, more than the scan itself saves."""
+    """Around a report's queries. On PostgreSQL, for this transaction only: enough memory to
+    group a month's work orders in a hash table instead of sorting them on disk, and the
+    just-in-time compiler without its inlining and optimisation passes, which cost about a
+    second per grouped scan, more than they save."""
     if connection.vendor != "postgresql":
         yield
         return
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SET LOCAL jit = off")
+        cursor.execute("SET LOCAL work_mem = '64MB'")
+        cursor.execute("SET LOCAL jit_inline_above_cost = -1")
+        cursor.execute("SET LOCAL jit_optimize_above_cost = -1")
         yield
-
-
-def _grouping_sets(
-    qs: QuerySet[Any], flags: list[str], sets: list[list[str]], on: Any = None
-) -> list[dict[str, Any]] | None:
-    """Run ``qs`` (a ``values(...).annotate(...)`` query) once for several groupings with
-    PostgreSQL's GROUPING SETS: one scan instead of one per grouping. ``sets`` name the
-    ``values`` columns of each grouping; ``flags`` are plain columns of the main table whose
-    GROUPING() bitmask comes back as ``grouping_`` (1 = not grouped, first column highest);
-    ``on`` is the model of the table holding them when it is not the query's own.
-    Returns the rows as dicts, or None where the database has no grouping sets."""
-    if connection.vendor != "postgresql":
-        return None
-    compiler = qs.query.get_compiler(using=qs.db)
-    sql, params = compiler.as_sql()
-    match = _GROUP_BY.search(sql)
-    if not sql.startswith("SELECT ") or match is None:
-        return None
-    position = {alias: i + 2 for i, (_expr, _sql, alias) in enumerate(compiler.select)}
-    quote = connection.ops.quote_name
-    table = quote((on or qs.model)._meta.db_table)
-    grouping = ", ".join(f"{table}.{quote(column)}" for column in flags)
-    grouped = ", ".join(
-        "(" + ", ".join(str(position[name]) for name in names) + ")" for names in sets
-    )
-    sql = (
-        f"SELECT GROUPING({grouping}) AS grouping_, {sql[len('SELECT ') : match.start()]} "
-        f"GROUP BY GROUPING SETS ({grouped})"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        names = [c[0] for c in cursor.description]
-        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
 # --- work orders --------------------------------------------------------------------------------
@@ -234,14 +201,33 @@ def ticket_groups(scope: Scope, dimensions: Iterable[str]) -> dict[str, dict[Any
     dims = list(dimensions)
     columns = [TICKET_DIMENSIONS[d] for d in dims]
     start, end = scope.bounds
-    rows = _tickets_in(scope).values(*columns).annotate(**ticket_aggregates(start, end)).order_by()
-    out: dict[str, dict[Any, TicketSums]] = {d: {} for d in dims}
+    aggregates = ticket_aggregates(start, end)
+    names = list(aggregates)
+    rows = (
+        _tickets_in(scope)
+        .values(*columns)
+        .annotate(**aggregates)
+        .order_by()
+        .values_list(*columns, *names)
+    )
+    width = len(columns)
+    totals: list[dict[Any, list[Any]]] = [{} for _ in dims]
     for row in rows:
-        sums = _sums(row)
-        for dim, column in zip(dims, columns, strict=True):
-            into = out[dim].setdefault(row[column], TicketSums())
-            into.add(sums)
-    return out
+        figures = row[width:]
+        for i in range(width):
+            into = totals[i].get(row[i])
+            if into is None:
+                totals[i][row[i]] = list(figures)
+            else:
+                for j, value in enumerate(figures):
+                    if value is not None:
+                        into[j] = value if into[j] is None else into[j] + value
+    return {
+        dim: {
+            key: _sums(dict(zip(names, figures, strict=True))) for key, figures in totals[i].items()
+        }
+        for i, dim in enumerate(dims)
+    }
 
 
 @dataclass
@@ -251,44 +237,36 @@ class TicketBreakdown:
 
 
 def ticket_breakdown(scope: Scope, dimensions: Iterable[str]) -> TicketBreakdown:
-    """Work-order sums per value of each dimension and the per-day counts. On PostgreSQL one
-    scan with a grouping set per dimension and per day column; elsewhere ``ticket_groups`` and
-    ``ticket_days``."""
-    dims = list(dimensions)
-    columns = [TICKET_DIMENSIONS[d] for d in dims]
+    """Work-order sums per value of each dimension (one scan for all of them) and the
+    per-day counts (one more)."""
+    return TicketBreakdown(ticket_groups(scope, dimensions), _days_in_one_scan(scope))
+
+
+def _days_in_one_scan(scope: Scope) -> dict[dt.date, tuple[int, int]]:
+    """``ticket_days`` from one query grouped by the day received and the day resolved
+    together (a few hundred pairs a month), folded per day."""
     start, end = scope.bounds
-    qs = (
-        _tickets_in(scope)
+    created = _in("created_at", start, end)
+    resolved = _in("resolved_at", start, end)
+    rows = (
+        Ticket.objects.filter(created | resolved)
+        .filter(scope.ticket_q())
         .annotate(
             day_created=TruncDate("created_at", tzinfo=scope.tz),
             day_resolved=TruncDate("resolved_at", tzinfo=scope.tz),
         )
-        .values(*columns, "day_created", "day_resolved")
-        .annotate(**ticket_aggregates(start, end))
+        .values("day_created", "day_resolved")
+        .annotate(created=Count("id", filter=created), resolved=Count("id", filter=resolved))
         .order_by()
+        .values_list("day_created", "day_resolved", "created", "resolved")
     )
-    sets = [[c] for c in columns] + [["day_created"], ["day_resolved"]]
-    rows = _grouping_sets(qs, columns, sets)
-    if rows is None:
-        return TicketBreakdown(ticket_groups(scope, dims), ticket_days(scope))
-    width = len(columns)
-    everything = (1 << width) - 1
-    groups: dict[str, dict[Any, TicketSums]] = {d: {} for d in dims}
     days: dict[dt.date, list[int]] = {}
-    for row in rows:
-        flags = row["grouping_"]
-        if flags == everything:  # a day grouping: a received day is never empty
-            if row["day_created"] is not None:
-                if row["created"]:
-                    days.setdefault(row["day_created"], [0, 0])[0] += row["created"]
-            elif row["day_resolved"] is not None and row["resolved"]:
-                days.setdefault(row["day_resolved"], [0, 0])[1] += row["resolved"]
-            continue
-        for i, (dim, column) in enumerate(zip(dims, columns, strict=True)):
-            if flags == everything & ~(1 << (width - 1 - i)):
-                groups[dim].setdefault(row[column], TicketSums()).add(_sums(row))
-                break
-    return TicketBreakdown(groups, {day: (v[0], v[1]) for day, v in sorted(days.items())})
+    for day_created, day_resolved, n_created, n_resolved in rows:
+        if n_created:
+            days.setdefault(day_created, [0, 0])[0] += n_created
+        if n_resolved:
+            days.setdefault(day_resolved, [0, 0])[1] += n_resolved
+    return {day: (v[0], v[1]) for day, v in sorted(days.items())}
 
 
 def ticket_days(scope: Scope) -> dict[dt.date, tuple[int, int]]:
@@ -335,33 +313,25 @@ def sla_groups(scope: Scope, dimension: str = "") -> dict[Any, SlaSums]:
 
 
 def sla_groups_by(scope: Scope, dimensions: Iterable[str]) -> dict[str, dict[Any, SlaSums]]:
-    """``sla_groups`` for several dimensions; on PostgreSQL in one scan (grouping sets)."""
+    """``sla_groups`` for several dimensions from one grouped query over all of them together,
+    folded into one table per dimension."""
     from kefu.sla.models import SlaClock
     from kefu.sla.reports import counted
 
     dims = list(dimensions)
-    columns = [TICKET_DIMENSIONS[d] for d in dims]
+    names = [f"ticket__{TICKET_DIMENSIONS[d]}" for d in dims]
     start, end = scope.bounds
-    names = [f"ticket__{c}" for c in columns]
-    qs = (
+    rows = (
         counted(start, end)
         .filter(scope.ticket_q("ticket__"))
         .values(*names, "metric")
         .annotate(total=Count("id"), met=Count("id", filter=Q(state=SlaClock.State.MET)))
         .order_by()
     )
-    # The grouped columns are the joined work orders'.
-    rows = _grouping_sets(qs, columns, [[n, "metric"] for n in names], on=Ticket)
-    if rows is None:
-        return {d: sla_groups(scope, d) for d in dims}
-    width = len(columns)
-    everything = (1 << width) - 1
     out: dict[str, dict[Any, SlaSums]] = {d: {} for d in dims}
     for row in rows:
-        for i, (dim, name) in enumerate(zip(dims, names, strict=True)):
-            if row["grouping_"] == everything & ~(1 << (width - 1 - i)):
-                _add_sla(out[dim].setdefault(row[name], SlaSums()), row)
-                break
+        for dim, name in zip(dims, names, strict=True):
+            _add_sla(out[dim].setdefault(row[name], SlaSums()), row)
     return out
 
 

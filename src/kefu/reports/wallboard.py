@@ -73,6 +73,11 @@ def _tile(metric_id: str, value: Any, limits: tuple[float, float] | None) -> dic
 
 
 def compute_snapshot(now: dt.datetime | None = None) -> dict[str, Any]:
+    with F.report_queries():
+        return _compute_snapshot(now)
+
+
+def _compute_snapshot(now: dt.datetime | None) -> dict[str, Any]:
     from kefu.routing.models import Presence, RoutingQueue
     from kefu.routing.selectors import agents_overview
     from kefu.routing.services import waiting_summary
