@@ -111,7 +111,13 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "prefix": "kefu:asgi"},
+            # channels_redis blocks up to 5 s (BZPOPMIN) waiting for a socket's next message;
+            # redis-py's own read timeout must be longer, or a reply that comes back a moment
+            # late raises "Timeout reading" and drops the consumer and its socket.
+            "CONFIG": {
+                "hosts": [{"address": REDIS_URL, "socket_timeout": 15}],
+                "prefix": "kefu:asgi",
+            },
         }
     }
 else:

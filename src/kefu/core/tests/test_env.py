@@ -67,3 +67,35 @@ def test_the_shipped_template_is_current():
     assert shipped.read_text().strip() == env_template().strip(), (
         "run: kefu check --env-template > kefu.env.example"
     )
+
+
+def test_the_production_channel_layer_reads_longer_than_it_blocks():
+    """channels_redis blocks in BZPOPMIN for ``brpop_timeout``; if redis-py's read timeout is not
+    longer, a reply that comes back late kills the consumer and drops its socket."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from channels_redis.core import RedisChannelLayer
+
+    env = {
+        **os.environ,
+        "KEFU_ENV": "production",
+        "KEFU_DATABASE_URL": "postgres://u@127.0.0.1/kefu",
+        "KEFU_REDIS_URL": "redis://127.0.0.1:6379/3",
+        "KEFU_SECRET_KEY": "x" * 50,
+        "KEFU_ALLOWED_HOSTS": "kefu.example.com",
+        "KEFU_SITE_URL": "https://kefu.example.com",
+    }
+    code = (
+        "import json, kefu.config.settings as s; "
+        "print(json.dumps(s.CHANNEL_LAYERS['default']['CONFIG']['hosts']))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-P", "-c", code], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    (host,) = json.loads(done.stdout.strip().splitlines()[-1])
+    assert host["address"] == "redis://127.0.0.1:6379/3"
+    assert host["socket_timeout"] > RedisChannelLayer.brpop_timeout
