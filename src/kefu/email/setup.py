@@ -30,7 +30,7 @@ def register() -> None:
     from kefu.core.interactions import ContactChannel, register_channel
     from kefu.core.labels import register_labels
     from kefu.core.navigation import NavItem, register_nav
-    from kefu.email.services.outbound import on_ticket_event
+    from kefu.email.services.outbound import on_ticket_event, on_ticket_events
     from kefu.email.views import customer_history, ticket_panel
 
     register_perm(
@@ -47,6 +47,9 @@ def register() -> None:
             ticket_hooks=(on_ticket_event,),
         )
     )
+    from kefu.tickets.services.bulk import register_bulk_ticket_hook
+
+    register_bulk_ticket_hook(on_ticket_events, replaces=on_ticket_event)
     register_nav(
         NavItem("email", _("Mailboxes"), "email:mailboxes", "envelope", "admin", order=76,
                 perm="email.manage"),

@@ -59,6 +59,21 @@ def send_outbound_task(outbound_id: int) -> str:
     return send_outbound(outbound_id)
 
 
+@shared_task(name="kefu.email.send_many")
+def send_outbound_many_task(outbound_ids: list[int]) -> int:
+    """Send the messages a batch queued (one reply to many work orders), one after another;
+    each is claimed, sent and retried on its own, as by :func:`send_outbound_task`."""
+    from kefu.email.services import send_outbound
+
+    sent = 0
+    for outbound_id in outbound_ids:
+        try:
+            sent += send_outbound(outbound_id) == "sent"
+        except Exception:
+            log.exception("sending e-mail %s failed", outbound_id)
+    return sent
+
+
 @periodic(60)
 @shared_task(name="kefu.email.send_due")
 def send_due_task() -> int:

@@ -26,10 +26,13 @@ Rules (``docs/sla.md`` explains them with examples):
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterable
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -193,6 +196,33 @@ def _start(
     return started
 
 
+@dataclass
+class _Batch:
+    """Changes held back while a batch of work orders is applied, written at its end."""
+
+    clocks: dict[int, SlaClock] = field(default_factory=dict)
+    history: list[DeadlineChange] = field(default_factory=list)
+
+
+_BATCH: ContextVar[_Batch | None] = ContextVar("sla_batch", default=None)
+
+
+def _save(c: SlaClock) -> None:
+    batch = _BATCH.get()
+    if batch is None:
+        c.save()
+    else:
+        batch.clocks[c.pk] = c
+
+
+def _keep_history(history: list[DeadlineChange]) -> None:
+    batch = _BATCH.get()
+    if batch is None:
+        DeadlineChange.objects.bulk_create(history)
+    else:
+        batch.history += history
+
+
 def _stop(c: SlaClock, at: dt.datetime) -> None:
     if c.state == SlaClock.State.PAUSED:
         _close_pause(c, at)
@@ -205,7 +235,7 @@ def _stop(c: SlaClock, at: dt.datetime) -> None:
         c.breached_at = c.due_at or at
     c.stopped_at = at
     c.next_alert_at = None
-    c.save()
+    _save(c)
 
 
 def _cancel(c: SlaClock, at: dt.datetime, reason: str, actor: int | None) -> DeadlineChange:
@@ -214,7 +244,7 @@ def _cancel(c: SlaClock, at: dt.datetime, reason: str, actor: int | None) -> Dea
     c.stopped_at = at
     c.next_alert_at = None
     c.due_at = None
-    c.save()
+    _save(c)
     return _history(c, old, reason, actor, at)
 
 
@@ -230,7 +260,7 @@ def _pause(c: SlaClock, at: dt.datetime, reason: str, actor: int | None) -> Dead
     c.pauses = [*c.pauses, [at.isoformat(), None]]
     c.state = SlaClock.State.PAUSED
     _reschedule(c)
-    c.save()
+    _save(c)
     return _history(c, old, reason, actor, at)
 
 
@@ -247,7 +277,7 @@ def _resume(c: SlaClock, at: dt.datetime, reason: str, actor: int | None) -> Dea
         return None
     c.state = SlaClock.State.RUNNING
     _reschedule(c)
-    c.save()
+    _save(c)
     return _history(c, old, reason, actor, at)
 
 
@@ -271,8 +301,9 @@ def on_ticket_event(ticket: Ticket, event: Event) -> None:
 
 def on_ticket_events(tickets: list[Ticket], events: list[Event]) -> None:
     """Batch version of :func:`on_ticket_event` (one reply to many work orders): the clocks of
-    the whole batch are locked with one query, then each work order's events are applied in
-    order, as the hook would one by one."""
+    the whole batch are locked with one query, each work order's events are applied in order as
+    the hook would one by one, and the changed clocks, their history and the work orders'
+    nearest deadlines are written with a few statements for the whole batch."""
     by_ticket: dict[int, list[Event]] = {}
     for event in events:
         if event.action in RELEVANT:
@@ -287,13 +318,72 @@ def on_ticket_events(tickets: list[Ticket], events: list[Event]) -> None:
         .order_by("ticket_id", "id")
     ):
         clocks.setdefault(c.ticket_id, []).append(c)
-    for ticket in tickets:
-        if ticket.pk not in by_ticket:
+    batch = _Batch()
+    token = _BATCH.set(batch)
+    try:
+        finals: list[tuple[Ticket, list[SlaClock]]] = []
+        for ticket in tickets:
+            if ticket.pk not in by_ticket:
+                continue
+            mine = clocks.get(ticket.pk, [])
+            for event in by_ticket[ticket.pk]:
+                mine = apply_event(ticket, event, mine)
+            finals.append((ticket, mine))
+    finally:
+        _BATCH.reset(token)
+    if batch.clocks:
+        _write_clocks(list(batch.clocks.values()))
+    DeadlineChange.objects.bulk_create(batch.history, batch_size=1000)
+    groups: dict[tuple[Any, ...], list[int]] = {}
+    for ticket, mine in finals:
+        values = _deadline_values(mine)
+        if all(getattr(ticket, k) == v for k, v in values.items()):
             continue
-        mine = clocks.get(ticket.pk, [])
-        for event in by_ticket[ticket.pk]:
-            mine = apply_event(ticket, event, mine)
-        refresh_ticket(ticket, mine)
+        for key, value in values.items():
+            setattr(ticket, key, value)
+        groups.setdefault(tuple(sorted(values.items())), []).append(ticket.pk)
+    for key, ids in groups.items():
+        Ticket.objects.filter(pk__in=ids).update(**dict(key))
+
+
+# What stopping, cancelling, pausing and resuming a clock change (see _stop … _resume).
+_MOVING = (
+    ("state", "varchar"),
+    ("elapsed_seconds", "integer"),
+    ("breached_at", "timestamptz"),
+    ("stopped_at", "timestamptz"),
+    ("next_alert_at", "timestamptz"),
+    ("due_at", "timestamptz"),
+    ("pauses", "jsonb"),
+    ("fired", "jsonb"),
+)
+
+
+def _write_clocks(clocks: list[SlaClock]) -> None:
+    """Save the fields a batch changed on many clocks: one statement per 500 on PostgreSQL
+    (``bulk_update`` builds a CASE per row and field, slower than the rows it saves)."""
+    if connection.vendor != "postgresql":
+        for c in clocks:
+            SlaClock.objects.filter(pk=c.pk).update(**{n: getattr(c, n) for n, _t in _MOVING})
+        return
+    table = connection.ops.quote_name(SlaClock._meta.db_table)
+    sets = ", ".join(f"{n} = v.{n}" for n, _t in _MOVING)
+    columns = ", ".join(["id", *(n for n, _t in _MOVING)])
+    row = "(" + ", ".join(["%s::bigint", *(f"%s::{t}" for _n, t in _MOVING)]) + ")"
+    for start in range(0, len(clocks), 500):
+        chunk = clocks[start : start + 500]
+        params: list[Any] = []
+        for c in chunk:
+            params.append(c.pk)
+            for name, kind in _MOVING:
+                value = getattr(c, name)
+                params.append(json.dumps(value) if kind == "jsonb" else value)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {table} AS c SET {sets} FROM (VALUES {', '.join([row] * len(chunk))}) "  # noqa: S608 - names from the model, values bound
+                f"AS v({columns}) WHERE c.id = v.id",
+                params,
+            )
 
 
 def apply_event(ticket: Ticket, event: Event, clocks: list[SlaClock]) -> list[SlaClock]:
@@ -348,7 +438,7 @@ def apply_event(ticket: Ticket, event: Event, clocks: list[SlaClock]) -> list[Sl
         clocks += _start_missing(ticket, clocks, actor)
     if event.changes.get("status"):
         history += _on_status(ticket, event, clocks, at, actor)
-    DeadlineChange.objects.bulk_create([h for h in history if h is not None])
+    _keep_history([h for h in history if h is not None])
     return [c for c in clocks if c.state != SlaClock.State.CANCELLED]
 
 
@@ -449,6 +539,15 @@ def _start_missing(ticket: Ticket, clocks: list[SlaClock], actor: int | None) ->
 
 def refresh_ticket(ticket: Ticket, clocks: Iterable[SlaClock]) -> None:
     """Copy the nearest running deadline onto the work order, for lists, views and sorting."""
+    values = _deadline_values(clocks)
+    if all(getattr(ticket, k) == v for k, v in values.items()):
+        return
+    for key, value in values.items():
+        setattr(ticket, key, value)
+    Ticket.objects.filter(pk=ticket.pk).update(**values)
+
+
+def _deadline_values(clocks: Iterable[SlaClock]) -> dict[str, Any]:
     clocks = list(clocks)
     now = timezone.now()
     running = sorted(
@@ -461,7 +560,7 @@ def refresh_ticket(ticket: Ticket, clocks: Iterable[SlaClock]) -> None:
     if nearest is None and paused:
         first = paused[0]
         paused_left = max(0, first.target_seconds - used(first, now))
-    values: dict[str, Any] = {
+    return {
         "sla_due_at": nearest.due_at if nearest else None,
         "sla_metric": nearest.metric if nearest else (paused[0].metric if paused else ""),
         "sla_calendar_id": (
@@ -474,11 +573,6 @@ def refresh_ticket(ticket: Ticket, clocks: Iterable[SlaClock]) -> None:
             for c in clocks
         ),
     }
-    if all(getattr(ticket, k) == v for k, v in values.items()):
-        return
-    for key, value in values.items():
-        setattr(ticket, key, value)
-    Ticket.objects.filter(pk=ticket.pk).update(**values)
 
 
 # --- after-sales milestones ----------------------------------------------------------------------

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 import smtplib
+from contextvars import ContextVar
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr
 
@@ -279,6 +280,10 @@ def _queue(
         object_repr=ticket.number,
         data={"kind": kind, "to": to_address, "ticket": ticket.number},
     )
+    collected = _COLLECT.get()
+    if collected is not None:
+        collected.append(outbound.pk)  # a batch sends them with one job
+        return outbound
     from kefu.email.tasks import send_outbound_task
 
     jobs.enqueue(send_outbound_task, outbound.pk)
@@ -292,6 +297,31 @@ def queue_acknowledgement(
     if inbound.kind != InboundEmail.Kind.NORMAL:
         return None
     return _queue(ticket=ticket, kind=Kind.ACKNOWLEDGEMENT, actor=None)
+
+
+_COLLECT: ContextVar[list[int] | None] = ContextVar("email_outbound_batch", default=None)
+
+
+def on_ticket_events(tickets: list[Ticket], events: list[Event]) -> None:
+    """Batch version of :func:`on_ticket_event` (one reply to many work orders): each reply on
+    an e-mail work order is queued as it would be one by one, and one job, after the batch
+    commits, sends them all."""
+    by_pk = {t.pk: t for t in tickets if t.channel == Channel.EMAIL}
+    if not by_pk:
+        return
+    collected: list[int] = []
+    token = _COLLECT.set(collected)
+    try:
+        for event in events:
+            ticket = by_pk.get(event.object_id)
+            if ticket is not None:
+                on_ticket_event(ticket, event)
+    finally:
+        _COLLECT.reset(token)
+    if collected:
+        from kefu.email.tasks import send_outbound_many_task
+
+        jobs.enqueue(send_outbound_many_task, collected)
 
 
 def on_ticket_event(ticket: Ticket, event: Event) -> None:
