@@ -32,6 +32,7 @@ from django.http import Http404
 
 from kefu.chat import services
 from kefu.chat.models import Conversation, Message
+from kefu.core.realtime import user_group
 
 log = logging.getLogger("kefu.chat")
 
@@ -44,6 +45,8 @@ MAX_JOINED = 50
 CLOSE_POLICY = 1008
 CLOSE_TOO_BIG = 1009
 CLOSE_DENIED = 4403
+RECHECK_SECONDS = 5.0  # a staff socket checks its right to a chat again this often
+LIVE_RIGHTS = ("agent", "watch")  # "read" (a transcript reader) never joins the live chat
 
 
 def _db(func: Any) -> Any:
@@ -200,7 +203,8 @@ class _ChatSocket(AsyncWebsocketConsumer):  # type: ignore[misc]
         if current is None:
             await self.close(code=CLOSE_DENIED)
             return
-        for group in [g for g in self.joined if g.endswith(f"-{conversation_id}")]:
+        mine = (services.chat_group(conversation_id), services.staff_group(conversation_id))
+        for group in [g for g in self.joined if g in mine]:
             try:
                 await self.channel_layer.group_add(group, self.channel_name)
             except Exception:  # noqa: BLE001
@@ -283,7 +287,58 @@ class AgentConsumer(_ChatSocket):
             return
         self.user = user
         self.rights: dict[int, str] = {}  # conversation id -> "agent" | "watch"
+        self.rights_at: dict[int, float] = {}  # when each right was last checked
         await super().connect()
+        # account changes (sign-out, new role, deactivation) arrive as ``kefu.recheck``
+        await self._join(user_group(user.pk))
+
+    async def _recheck(self, conv: int) -> str | None:
+        """Check the right to ``conv`` again; a person who lost it leaves the chat's groups."""
+        right = await _db(self._right)(conv)
+        if right in LIVE_RIGHTS:
+            self.rights[conv] = right
+            self.rights_at[conv] = time.monotonic()
+            return right
+        await self._leave(conv)
+        await self.send_json({"type": "left", "conv": conv})
+        return None
+
+    async def _leave(self, conv: int) -> None:
+        self.rights.pop(conv, None)
+        self.rights_at.pop(conv, None)
+        for group in (services.chat_group(conv), services.staff_group(conv)):
+            self.joined.discard(group)
+            try:
+                await self.channel_layer.group_discard(group, self.channel_name)
+            except Exception:  # noqa: BLE001 - the layer may be away; joined no longer lists it
+                log.info("chat socket could not leave %s", group)
+
+    async def kefu_push(self, event: dict[str, Any]) -> None:
+        group = event.get("group")
+        if isinstance(group, str) and group not in self.joined:
+            return  # sent before this socket left the group, delivered after: not for it now
+        if group == user_group(self.user.pk):
+            return  # the person's group only brings rechecks to this socket
+        conv = (event.get("payload") or {}).get("conv")
+        if isinstance(conv, int) and conv in self.rights:
+            stale = time.monotonic() - self.rights_at.get(conv, 0.0) >= RECHECK_SECONDS
+            if stale and await self._recheck(conv) is None:
+                return
+        elif isinstance(conv, int):
+            return  # a chat this socket left
+        await super().kefu_push(event)
+
+    async def kefu_recheck(self, event: dict[str, Any]) -> None:
+        """The account changed: check the session and every joined chat now."""
+        from kefu.core.consumers import _session_valid
+
+        session = self.scope.get("session")
+        key = getattr(session, "session_key", None)
+        if not await _db(_session_valid)(self.user.pk, key):
+            await self.close(code=4401)
+            return
+        for conv in list(self.rights):
+            await self._recheck(conv)
 
     async def handle(self, content: dict[str, Any]) -> None:
         kind = content["type"]
@@ -296,10 +351,11 @@ class AgentConsumer(_ChatSocket):
                 await self.refuse(f"at most {MAX_JOINED} chats on one socket")
                 return
             right = await _db(self._right)(conv)
-            if right is None:
+            if right not in LIVE_RIGHTS:  # readers of transcripts see them on the page only
                 await self.refuse("not found", conv=conv)
                 return
             self.rights[conv] = right
+            self.rights_at[conv] = time.monotonic()
             await self._join(services.chat_group(conv))
             await self._join(services.staff_group(conv))
             last = content.get("last")
@@ -311,11 +367,12 @@ class AgentConsumer(_ChatSocket):
             await self.refuse("join the chat first", conv=conv)
             return
         if kind == "ping":
+            if await self._recheck(conv) is None:  # transferred away, signed out, role taken
+                return
             await self._ping(conv, content, for_staff=True)
         elif kind in ("msg", "whisper"):
-            right = await _db(self._right)(conv)  # still theirs? (transferred, ended)
+            right = await self._recheck(conv)  # still theirs? (transferred, ended)
             if right is None:
-                self.rights.pop(conv, None)
                 await self.refuse("not found", conv=conv)
                 return
             if kind == "msg" and right != "agent":
@@ -337,10 +394,7 @@ class AgentConsumer(_ChatSocket):
                 await self._push(services.chat_group(conv),
                                  {"type": "read", "conv": conv, "from": "agent", "seq": marker})  # fmt: skip
         elif kind == "leave":
-            self.rights.pop(conv, None)
-            for group in (services.chat_group(conv), services.staff_group(conv)):
-                self.joined.discard(group)
-                await self.channel_layer.group_discard(group, self.channel_name)
+            await self._leave(conv)
         else:
             await self.refuse(f"unknown frame type {kind[:20]!r}")
 
