@@ -339,11 +339,11 @@ def on_ticket_events(tickets: list[Ticket], events: list[Event]) -> None:
         values = _deadline_values(mine)
         if all(getattr(ticket, k) == v for k, v in values.items()):
             continue
-        for key, value in values.items():
-            setattr(ticket, key, value)
+        for name, value in values.items():
+            setattr(ticket, name, value)
         groups.setdefault(tuple(sorted(values.items())), []).append(ticket.pk)
-    for key, ids in groups.items():
-        Ticket.objects.filter(pk__in=ids).update(**dict(key))
+    for same, ids in groups.items():
+        Ticket.objects.filter(pk__in=ids).update(**dict(same))
 
 
 # What stopping, cancelling, pausing and resuming a clock change (see _stop … _resume).

@@ -9,11 +9,11 @@ from kefu.testing.factories import make_customer, make_ticket
 from kefu.tickets.models import Message, Ticket
 from kefu.tickets.services import (
     add_reply,
-    reply_and_resolve_many,
+    common,
     register_ticket_hook,
+    reply_and_resolve_many,
     transition_ticket,
 )
-from kefu.tickets.services import common
 
 REPLY = "您好，停电已恢复，给您带来不便深表歉意。"
 REASON = "故障已排除"
