@@ -140,6 +140,8 @@ class _ChatSocket(AsyncWebsocketConsumer):  # type: ignore[misc]
             batch = await _db(services.messages_after)(conversation_id, last, for_staff=for_staff)
             payloads = await _db(lambda rows: [services.message_payload(m) for m in rows])(batch)
             for payload in payloads:
+                if not for_staff:
+                    payload["prev"] = last  # nothing public lies between the two
                 await self.send_json(payload)
                 last = payload["seq"]
             if len(batch) < 500:
@@ -196,13 +198,15 @@ class _ChatSocket(AsyncWebsocketConsumer):  # type: ignore[misc]
         current = await _db(
             lambda: (
                 Conversation.objects.filter(pk=conversation_id)
-                .values_list("last_seq", "state")
+                .values_list("last_seq", "public_seq", "state")
                 .first()
             )
         )()
         if current is None:
             await self.close(code=CLOSE_DENIED)
             return
+        # a customer's last is the last public message: whispers are not theirs to wait for
+        current = (current[0] if for_staff else current[1], current[2])
         mine = (services.chat_group(conversation_id), services.staff_group(conversation_id))
         for group in [g for g in self.joined if g in mine]:
             try:
@@ -272,6 +276,7 @@ class GuestConsumer(_ChatSocket):
         payload["position"] = position.position
         payload["wait_seconds"] = position.wait_seconds
         payload["agent_read_seq"] = conversation.agent_read_seq
+        payload["last_seq"] = conversation.public_seq
         return payload
 
 

@@ -64,7 +64,7 @@ def seed_chat(ctx: DemoContext) -> None:
                 ended_at=start + dt.timedelta(minutes=ctx.rng.randint(3, 15)),
                 wrap_up=codes[0] if topic != "充电桩报装" else codes[1],
                 rating=ctx.rng.choice([5, 5, 4, 4, 3, 2]), token_nonce=f"demo{i}",
-                last_seq=len(lines),
+                last_seq=len(lines), public_seq=len(lines), public_prev_seq=len(lines) - 1,
             )  # fmt: skip
             Message.objects.bulk_create(
                 Message(conversation=chat, seq=n + 1, sender=sender, body=body,

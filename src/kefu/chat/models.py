@@ -123,6 +123,10 @@ class Conversation(models.Model):
         "tickets.Ticket", null=True, blank=True, on_delete=models.SET_NULL, related_name="chats"
     )
     last_seq = models.PositiveIntegerField(default=0)
+    # whispers take sequence numbers too but never reach the customer: the customer's widget
+    # follows the chain of public messages (each names the public one before it)
+    public_seq = models.PositiveIntegerField(default=0)
+    public_prev_seq = models.PositiveIntegerField(default=0)
     guest_read_seq = models.PositiveIntegerField(default=0)
     agent_read_seq = models.PositiveIntegerField(default=0)
     token_nonce = models.CharField(max_length=24, default="", editable=False)

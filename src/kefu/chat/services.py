@@ -301,11 +301,19 @@ def _insert_message(
     upload: UploadedFile[Any] | None = None,
     file_meta: tuple[str, str] | None = None,
 ) -> Message:
+    public = 0 if sender == Message.Sender.WHISPER else 1
+    # one statement hands out the next number and, for a public message, the public one before
+    # it (every right-hand side reads the row as it was)
+    counters = (
+        "last_seq = last_seq + 1, "
+        "public_prev_seq = CASE WHEN %s = 1 THEN public_seq ELSE public_prev_seq END, "
+        "public_seq = CASE WHEN %s = 1 THEN last_seq + 1 ELSE public_seq END"
+    )
     with connection.cursor() as cursor:
         cursor.execute(
-            "UPDATE chat_conversation SET last_seq = last_seq + 1, updated_at = %s "
-            "WHERE id = %s AND state <> %s RETURNING last_seq",
-            [timezone.now(), conversation_id, Conversation.State.ENDED],
+            f"UPDATE chat_conversation SET {counters}, updated_at = %s "  # noqa: S608 - constant
+            "WHERE id = %s AND state <> %s RETURNING last_seq, public_prev_seq",
+            [public, public, timezone.now(), conversation_id, Conversation.State.ENDED],
         )
         row = cursor.fetchone()
     if row is None and sender != Message.Sender.SYSTEM:
@@ -313,9 +321,9 @@ def _insert_message(
     if row is None:  # a system line after the end (wrap-up, rating): still in order
         with connection.cursor() as cursor:
             cursor.execute(
-                "UPDATE chat_conversation SET last_seq = last_seq + 1 WHERE id = %s "
-                "RETURNING last_seq",
-                [conversation_id],
+                f"UPDATE chat_conversation SET {counters} WHERE id = %s "  # noqa: S608
+                "RETURNING last_seq, public_prev_seq",
+                [public, public, conversation_id],
             )
             row = cursor.fetchone()
     message = Message(
@@ -331,6 +339,7 @@ def _insert_message(
         message.size = upload.size or 0
         message.file.save(file_meta[0], upload, save=False)
     message.save(force_insert=True)
+    message.prev_seq = row[1] if public else None  # type: ignore[attr-defined]
     return message
 
 
@@ -439,6 +448,9 @@ def message_payload(message: Message, *, for_staff: bool = False) -> dict[str, A
         "body": message.body,
         "at": message.created_at.isoformat(),
     }
+    prev = getattr(message, "prev_seq", None)
+    if prev is not None:
+        data["prev"] = prev  # the public message before this one (see Conversation.public_seq)
     if message.author_id is not None:
         data["author"] = message.author.display_name if message.author else ""
     if message.file:

@@ -7,7 +7,7 @@ from channels.db import database_sync_to_async
 
 from kefu.chat import services
 from kefu.chat.models import Conversation, Message
-from kefu.chat.tests.test_sockets import _agent, _cookie, _until, live_chat  # noqa: F401
+from kefu.chat.tests.test_sockets import _agent, _cookie, _guest, _until, live_chat  # noqa: F401
 from kefu.testing.factories import make_customer
 from kefu.testing.fixtures import run_async
 
@@ -15,7 +15,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-def known_chat(live_chat):
+def known_chat(live_chat):  # noqa: F811 - the fixture imported above
     """The live chat, linked to a customer every first-line agent may see."""
     customer = make_customer("王芳", phone="13900139000")
     Conversation.objects.filter(pk=live_chat["chat"].pk).update(customer=customer)
@@ -91,8 +91,63 @@ def test_a_signed_out_agent_is_dropped_by_the_recheck(known_chat):
         await get_channel_layer().group_send(
             group, {"type": "kefu.recheck", "group": group, "payload": {}}
         )
-        closed = await agent.receive_output(timeout=5)
-        return closed
+        return await agent.receive_output(timeout=5)
 
     closed = run_async(scenario())
     assert closed == {"type": "websocket.close", "code": 4401}
+
+
+def test_a_whisper_between_messages_leaves_no_gap_for_the_customer(live_chat):  # noqa: F811
+    """A transfer note or whisper takes a number the guest never sees: the guest gets every
+    public message once, a ping with its last public number replays nothing, and its read
+    receipt moves forward."""
+    cookie = _cookie(live_chat["agent"])
+    conv = live_chat["chat"].pk
+
+    async def scenario():
+        guest, hello = await _guest(live_chat["token"])
+        agent, _ = await _agent(cookie, conv)
+        await agent.send_json_to({"type": "msg", "conv": conv, "cid": "a1", "body": "您好"})
+        first = await _until(guest, "msg")
+        await agent.send_json_to({"type": "whisper", "conv": conv, "cid": "w1", "body": "转接备注"})
+        await _until(agent, "ack")
+        await agent.send_json_to({"type": "msg", "conv": conv, "cid": "a2", "body": "请稍等"})
+        second = await _until(guest, "msg")
+        # the widget's chain: each message names the public one before it
+        last = second["seq"] if second["prev"] == first["seq"] else first["seq"]
+        await guest.send_json_to({"type": "ping", "last": last})
+        pong = await guest.receive_json_from(timeout=5)
+        await guest.send_json_to({"type": "read", "seq": last})
+        read = await _until(agent, "read")
+        quiet = await guest.receive_nothing(timeout=0.3)
+        await guest.disconnect()
+        await agent.disconnect()
+        return hello, first, second, pong, read, quiet
+
+    hello, first, second, pong, read, quiet = run_async(scenario())
+    assert (first["body"], second["body"]) == ("您好", "请稍等")
+    assert second["seq"] == first["seq"] + 2  # the whisper between them
+    assert second["prev"] == first["seq"]
+    assert pong["type"] == "pong" and pong["last_seq"] == second["seq"]  # no replay first
+    assert read["seq"] == second["seq"] and quiet
+
+
+def test_a_reconnecting_guest_is_told_its_last_public_number(live_chat):  # noqa: F811
+    conv = live_chat["chat"].pk
+    services.post_message(
+        conversation_id=conv, sender="agent", body="一", author=live_chat["agent"]
+    )
+    services.post_message(
+        conversation_id=conv, sender="whisper", body="内", author=live_chat["agent"]
+    )
+
+    async def scenario():
+        guest, frames = await _guest(live_chat["token"], last=2)
+        await guest.send_json_to({"type": "ping", "last": 2})
+        pong = await guest.receive_json_from(timeout=5)
+        await guest.disconnect()
+        return frames, pong
+
+    frames, pong = run_async(scenario())
+    assert [f for f in frames if f["type"] == "msg"] == []
+    assert frames[-1]["last_seq"] == 2 and pong["last_seq"] == 2

@@ -9,6 +9,7 @@
   var $ = function (id) { return document.getElementById(id); };
   var state = load();
   var seen = {};          // seq -> true (what is on screen)
+  var links = {};         // the public seq before a message -> its seq
   var ws = null, backoff = 1000, pingTimer = null, queueTimer = null, agentRead = 0, ended = false, rating = 0;
 
   function load() {
@@ -85,6 +86,8 @@
       if (pending) { pending.remove(); }
     }
     seen[m.seq] = true;
+    // whispers take numbers the customer never sees: each message names the public one before it
+    if (m.seq) { links[typeof m.prev === "number" ? m.prev : m.seq - 1] = m.seq; }
     place(bubble(m));
     markRead();
     scroll();
@@ -98,7 +101,7 @@
   }
   function contiguous() {
     var last = state.last || 0;
-    while (seen[last + 1]) { last += 1; }
+    while (links[last] > last) { last = links[last]; }
     if (last !== state.last) { state.last = last; save(); }
     return last;
   }
@@ -123,7 +126,7 @@
       if (m.type === "msg") {
         render(m);
         var last = contiguous();
-        if (m.seq > last + 1) { send({ type: "ping", last: last }); } // a gap: fetch what is missing
+        if (m.seq > last) { send({ type: "ping", last: last }); } // a real gap: fetch what is missing
         if (m.from !== "guest" && document.visibilityState === "visible") { send({ type: "read", seq: last }); }
         if (m.from !== "guest" && document.visibilityState !== "visible") { parent.postMessage({ kefu: "unread" }, "*"); }
       } else if (m.type === "ack") {
@@ -173,7 +176,7 @@
   }
   function reset() {
     state = {}; save(); try { localStorage.removeItem(storeKey); } catch (e) { /* ignore */ }
-    ended = false; seen = {}; $("log").textContent = "";
+    ended = false; seen = {}; links = {}; $("log").textContent = "";
     begin();
   }
 
