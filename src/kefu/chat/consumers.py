@@ -55,6 +55,20 @@ def _db(func: Any) -> Any:
     return database_sync_to_async(func)
 
 
+MAX_NUMBER = 2**63 - 1  # the largest a database integer holds
+
+
+def _number(content: dict[str, Any], key: str) -> int | None:
+    """A sequence number from a frame (missing: 0); None when it is not a whole number in
+    0..2^63-1, so the caller answers with an error instead of failing in the database."""
+    value = content.get(key, 0)
+    if value is None:
+        return 0
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_NUMBER:
+        return None
+    return value
+
+
 def _error_text(exc: ValidationError) -> str:
     if hasattr(exc, "message_dict"):
         return "; ".join(str(m) for msgs in exc.message_dict.values() for m in msgs)
@@ -193,8 +207,10 @@ class _ChatSocket(AsyncWebsocketConsumer):  # type: ignore[misc]
     async def _ping(
         self, conversation_id: int, content: dict[str, Any], *, for_staff: bool
     ) -> None:
-        last = content.get("last")
-        last = last if isinstance(last, int) and not isinstance(last, bool) else 0
+        last = _number(content, "last")
+        if last is None:
+            await self.refuse("last must be a whole number from 0 to 2^63-1")
+            return
         current = await _db(
             lambda: (
                 Conversation.objects.filter(pk=conversation_id)
@@ -240,8 +256,10 @@ class GuestConsumer(_ChatSocket):
                 return
             self.conversation_id = conversation.pk
             await self._join(services.chat_group(conversation.pk))
-            last = content.get("last")
-            last = last if isinstance(last, int) and not isinstance(last, bool) else 0
+            last = _number(content, "last")
+            if last is None:
+                await self.refuse("last must be a whole number from 0 to 2^63-1")
+                return
             await self._replay(conversation.pk, last, for_staff=False)
             state = await _db(self._state)(conversation.pk)
             await self.send_json(state)
@@ -258,8 +276,10 @@ class GuestConsumer(_ChatSocket):
                 await self._push(services.staff_group(conv),
                                  {"type": "typing", "conv": conv, "from": "guest"})  # fmt: skip
         elif kind == "read":
-            seq = content.get("seq")
-            if isinstance(seq, int) and not isinstance(seq, bool):
+            seq = _number(content, "seq")
+            if seq is None:
+                await self.refuse("seq must be a whole number from 0 to 2^63-1")
+            else:
                 marker = await _db(services.mark_read)(conversation_id=conv, side="guest", seq=seq)
                 await self._push(services.staff_group(conv),
                                  {"type": "read", "conv": conv, "from": "guest", "seq": marker})  # fmt: skip
@@ -348,7 +368,7 @@ class AgentConsumer(_ChatSocket):
     async def handle(self, content: dict[str, Any]) -> None:
         kind = content["type"]
         conv = content.get("conv")
-        if not isinstance(conv, int) or isinstance(conv, bool) or conv <= 0:
+        if not isinstance(conv, int) or isinstance(conv, bool) or not 0 < conv <= MAX_NUMBER:
             await self.refuse("name the chat: conv")
             return
         if kind == "join":
@@ -363,8 +383,10 @@ class AgentConsumer(_ChatSocket):
             self.rights_at[conv] = time.monotonic()
             await self._join(services.chat_group(conv))
             await self._join(services.staff_group(conv))
-            last = content.get("last")
-            last = last if isinstance(last, int) and not isinstance(last, bool) else 0
+            last = _number(content, "last")
+            if last is None:
+                await self.refuse("last must be a whole number from 0 to 2^63-1")
+                return
             await self._replay(conv, last, for_staff=True)
             await self.send_json({"type": "joined", "conv": conv, "as": right})
             return
@@ -393,8 +415,10 @@ class AgentConsumer(_ChatSocket):
                 await self._push(services.chat_group(conv),
                                  {"type": "typing", "conv": conv, "from": "agent"})  # fmt: skip
         elif kind == "read":
-            seq = content.get("seq")
-            if isinstance(seq, int) and not isinstance(seq, bool) and self.rights[conv] == "agent":
+            seq = _number(content, "seq")
+            if seq is None:
+                await self.refuse("seq must be a whole number from 0 to 2^63-1", conv=conv)
+            elif self.rights[conv] == "agent":
                 marker = await _db(services.mark_read)(conversation_id=conv, side="agent", seq=seq)
                 await self._push(services.chat_group(conv),
                                  {"type": "read", "conv": conv, "from": "agent", "seq": marker})  # fmt: skip

@@ -485,6 +485,7 @@ def announce(message: Message) -> None:
 def mark_read(*, conversation_id: int, side: str, seq: int) -> int:
     """Move a read marker forward (never back); returns the marker."""
     field = "guest_read_seq" if side == "guest" else "agent_read_seq"
+    seq = min(max(int(seq), 0), 2**63 - 1)  # a database integer; last_seq bounds it further
     Conversation.objects.filter(
         pk=conversation_id, **{f"{field}__lt": seq}, last_seq__gte=seq
     ).update(**{field: seq})

@@ -151,3 +151,35 @@ def test_a_reconnecting_guest_is_told_its_last_public_number(live_chat):  # noqa
     frames, pong = run_async(scenario())
     assert [f for f in frames if f["type"] == "msg"] == []
     assert frames[-1]["last_seq"] == 2 and pong["last_seq"] == 2
+
+
+def test_huge_numbers_get_an_error_frame_and_the_socket_stays(live_chat):  # noqa: F811
+    cookie = _cookie(live_chat["agent"])
+    conv = live_chat["chat"].pk
+    huge = 2**70
+
+    async def scenario():
+        guest, _ = await _guest(live_chat["token"])
+        agent, _ = await _agent(cookie, conv)
+        answers = []
+        for frame in ({"type": "ping", "last": huge}, {"type": "read", "seq": huge}):
+            await guest.send_json_to(frame)
+            answers.append(await guest.receive_json_from(timeout=5))
+        for frame in (
+            {"type": "ping", "conv": conv, "last": huge},
+            {"type": "read", "conv": conv, "seq": huge},
+            {"type": "join", "conv": huge},
+        ):
+            await agent.send_json_to(frame)
+            answers.append(await agent.receive_json_from(timeout=5))
+        await guest.send_json_to({"type": "ping", "last": 0})
+        alive = await _until(guest, "pong")
+        await guest.disconnect()
+        await agent.disconnect()
+        return answers, alive
+
+    answers, alive = run_async(scenario())
+    assert [a["type"] for a in answers] == ["error"] * 5
+    assert "2^63-1" in answers[0]["message"] and "2^63-1" in answers[1]["message"]
+    assert alive["type"] == "pong"
+    assert services.mark_read(conversation_id=conv, side="guest", seq=huge) == 0
