@@ -60,3 +60,22 @@ def access_chat(user: Any, pk: Any, *, write: bool = False) -> Conversation:
     return Conversation.objects.select_related(
         "widget", "agent", "customer", "queue_item", "ticket", "wrap_up"
     ).get(pk=int(pk))
+
+
+def access_sampled_chat(user: Any, pk: Any) -> Conversation:
+    """A chat as the quality inspection sees it: QA reviewers open any served chat (what the
+    sampler picks, with or without a known customer), agents their own; others as
+    :func:`chat_right` allows."""
+    from kefu.core.validation import parse_id
+
+    conversation_id = parse_id(pk)
+    if conversation_id is None or user is None or not getattr(user, "is_authenticated", False):
+        raise Http404
+    served = Conversation.objects.filter(
+        pk=conversation_id, agent__isnull=False, accepted_at__isnull=False
+    )
+    if has_perm(user, "qa.review") and served.exists():
+        return Conversation.objects.get(pk=conversation_id)
+    if has_perm(user, "qa.own") and served.filter(agent_id=user.pk).exists():
+        return Conversation.objects.get(pk=conversation_id)
+    return access_chat(user, conversation_id)

@@ -150,7 +150,9 @@ class Conversation(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"#{self.pk} {self.guest_name}"
+        # shown wherever a chat is named (incident links, QA, search): never the name a
+        # visitor typed, which anyone could have written
+        return _("Live chat #%(id)s") % {"id": self.pk}
 
 
 class Message(models.Model):

@@ -27,11 +27,11 @@ def candidates(start: dt.datetime, end: dt.datetime) -> Iterable[Candidate]:
 
 
 def load(user: Any, pk: int) -> Interaction:
-    from kefu.chat.access import access_chat
+    from kefu.chat.access import access_sampled_chat
     from kefu.chat.models import Message
     from kefu.chat.services import messages_after
 
-    conversation = access_chat(user, pk)
+    conversation = access_sampled_chat(user, pk)
     turns: list[Turn] = []
     for message in messages_after(conversation.pk, 0, for_staff=False, limit=5000):
         if message.sender in (Message.Sender.GUEST, Message.Sender.AGENT) and message.body:
