@@ -63,6 +63,7 @@ def panel_context(user: Any, conversation: Conversation, right: str) -> dict[str
     return {
         "c": conversation,
         "right": right,
+        "suggested": suggested_customer(user, conversation),
         "history": history,
         "earlier": earlier,
         "wrap_codes": list(WrapUpCode.objects.filter(active=True)),
@@ -74,3 +75,20 @@ def panel_context(user: Any, conversation: Conversation, right: str) -> dict[str
         "teams": list(Team.objects.order_by("name")[:100]),
         "ticket_types": list(TicketType.objects.filter(is_active=True).order_by("pk")),
     }
+
+
+def suggested_customer(user: Any, conversation: Conversation) -> Any:
+    """The customer whose phone or e-mail the guest typed, as a suggestion the agent confirms
+    (the guest may have typed anyone's number); None once linked or when ``user`` may not see
+    that customer."""
+    if conversation.customer_id is not None or not conversation.guest_contact:
+        return None
+    if not has_perm(user, "customers.view"):
+        return None
+    from kefu.chat.services import match_customer
+    from kefu.customers.access import visible_customers
+
+    found = match_customer(conversation.guest_contact)
+    if found is None or not visible_customers(user).filter(pk=found.pk).exists():
+        return None
+    return found

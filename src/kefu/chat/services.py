@@ -215,7 +215,8 @@ def _clean(value: Any, field: str, limit: int, *, required: bool = False) -> str
     return text
 
 
-def _match_customer(contact: str) -> Any:
+def match_customer(contact: str) -> Any:
+    """The one customer whose phone or e-mail is ``contact`` (a suggestion only), or None."""
     from kefu.customers.models import ContactPoint
     from kefu.customers.selectors import find_by_contact
     from kefu.customers.services import normalize_contact
@@ -256,7 +257,9 @@ def start_chat(
     queue = queue_for(widget)
     if queue is None:
         raise ValidationError({"widget": [_("No queue takes chats; leave a message instead.")]})
-    customer = _match_customer(contact) if contact else None
+    # the typed phone or e-mail is the guest's claim, not proof: the agent sees a suggested
+    # match (selectors.suggested_customer) and links it once the guest is confirmed
+    customer = None
     conversation = Conversation.objects.create(
         widget=widget,
         guest_name=name,
@@ -735,6 +738,23 @@ def create_ticket_from_chat(
 
 
 @transaction.atomic
+@transaction.atomic
+def confirm_customer(*, actor: User, conversation: Conversation, customer: Any) -> Conversation:
+    """The agent has confirmed who the guest is (asked for details the customer record holds):
+    the chat, its queue item and what follows from it belong to ``customer`` from now on."""
+    from kefu.routing.models import QueueItem
+
+    conversation = Conversation.objects.select_for_update().get(pk=conversation.pk)
+    _require_staff_in(actor, conversation)
+    conversation.customer = customer
+    conversation.save(update_fields=["customer", "updated_at"])
+    if conversation.queue_item_id:
+        QueueItem.objects.filter(pk=conversation.queue_item_id).update(customer=customer)
+    events.record("chat_customer_confirmed", conversation, actor=actor,
+                  data={"customer": customer.pk})  # fmt: skip
+    return conversation
+
+
 def link_ticket(*, actor: User, conversation: Conversation, ticket: Any) -> Any:
     """Link an existing work order (as the actor may see it); the transcript goes in as a note."""
     from kefu.tickets.services import add_note
@@ -876,7 +896,7 @@ def leave_offline_message(
         ticket_type=str(ticket_type.pk),
         description=text,
         channel=Channel.CHAT,
-        customer=_match_customer(contact),
+        customer=None,  # a typed contact proves nothing: the work order keeps it as contact
         contact_name=name,
         contact_phone="" if email else contact,
         contact_email=contact if email else "",

@@ -26,5 +26,6 @@ urlpatterns = [
     path("<id:pk>/end/", views.end, name="end"),
     path("<id:pk>/ticket/", views.make_ticket, name="ticket"),
     path("<id:pk>/link/", views.link, name="link"),
+    path("<id:pk>/customer/", views.confirm_customer, name="confirm_customer"),
     path("<id:pk>/upload/", views.upload, name="upload"),
 ]

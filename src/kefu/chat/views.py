@@ -484,6 +484,25 @@ def link(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
+def confirm_customer(request: HttpRequest, pk: int) -> HttpResponse:
+    from kefu.chat.selectors import suggested_customer
+    from kefu.core.validation import parse_id
+
+    def run(conversation: Conversation) -> dict[str, Any]:
+        suggested = suggested_customer(request.user, conversation)
+        if suggested is None or suggested.pk != parse_id(request.POST.get("customer")):
+            raise ValidationError(
+                {"customer": [_("This customer is not the match suggested for this chat.")]}
+            )
+        services.confirm_customer(actor=_user(request), conversation=conversation,
+                                  customer=suggested)  # fmt: skip
+        return {"ok": True}
+
+    return _act(request, pk, run)
+
+
+@login_required
+@require_POST
 def upload(request: HttpRequest, pk: int) -> HttpResponse:
     conversation = access_chat(request.user, pk, write=True)
     if not services.is_chat_agent(request.user, conversation):

@@ -42,3 +42,53 @@ def test_a_chat_is_named_without_the_name_a_visitor_typed(chat_centre):
     assert str(conversation) == f"Live chat #{conversation.pk}"
     # incident links, QA and search label a chat with str(): the label is what others see
     assert str(Conversation.objects.get(pk=conversation.pk)) == str(conversation)
+
+
+def test_a_typed_phone_only_suggests_the_customer_until_the_agent_confirms(chat_centre, client):
+    from kefu.chat.selectors import panel_context
+    from kefu.core.models import Event
+    from kefu.routing.models import QueueItem
+    from kefu.testing.factories import make_customer
+
+    victim = make_customer("赵大客户", phone="13700137000")
+    conversation = _served(chat_centre, contact="13700137000")
+    assert conversation.customer_id is None
+    assert QueueItem.objects.get(pk=conversation.queue_item_id).customer_id is None
+    context = panel_context(chat_centre["agent"], conversation, "agent")
+    assert context["suggested"] == victim and context["history"] == []
+    client.force_login(chat_centre["agent"])
+    panel = client.get(f"/chat/{conversation.pk}/").content.decode()
+    assert "not verified" in panel and "赵大客户" in panel
+    wrong = client.post(f"/chat/{conversation.pk}/customer/", {"customer": victim.pk + 999})
+    assert wrong.status_code == 422
+    ok = client.post(f"/chat/{conversation.pk}/customer/", {"customer": victim.pk})
+    assert ok.status_code == 200, ok.content
+    conversation.refresh_from_db()
+    assert conversation.customer_id == victim.pk
+    assert QueueItem.objects.get(pk=conversation.queue_item_id).customer_id == victim.pk
+    assert Event.objects.filter(
+        action="chat_customer_confirmed", object_id=conversation.pk
+    ).exists()
+
+
+def test_another_agent_cannot_confirm_the_customer(chat_centre, client):
+    from kefu.testing.factories import make_customer
+
+    victim = make_customer("赵大客户", phone="13700137000")
+    conversation = _served(chat_centre, contact="13700137000")
+    client.force_login(chat_centre["agent2"])
+    response = client.post(f"/chat/{conversation.pk}/customer/", {"customer": victim.pk})
+    assert response.status_code == 404
+    conversation.refresh_from_db()
+    assert conversation.customer_id is None
+
+
+def test_an_offline_message_keeps_the_typed_contact_but_no_ones_customer_record(chat_centre):
+    from kefu.testing.factories import make_customer
+
+    make_customer("赵大客户", phone="13700137000")
+    ticket = services.leave_offline_message(
+        widget=chat_centre["widget"], name="冒名者", contact="13700137000", body="帮我改地址"
+    )
+    assert ticket.customer_id is None
+    assert ticket.contact_name == "冒名者" and ticket.contact_phone.endswith("13700137000")
