@@ -319,7 +319,7 @@ class AgentConsumer(_ChatSocket):
 
     async def _recheck(self, conv: int) -> str | None:
         """Check the right to ``conv`` again; a person who lost it leaves the chat's groups."""
-        right = await _db(self._right)(conv)
+        right: str | None = await _db(self._right)(conv)
         if right in LIVE_RIGHTS:
             self.rights[conv] = right
             self.rights_at[conv] = time.monotonic()
