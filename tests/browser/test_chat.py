@@ -4,7 +4,7 @@ chat with nothing lost or shown twice."""
 
 import pytest
 
-from kefu.chat.models import Message, Widget
+from kefu.chat.models import Conversation, Message, Widget
 from kefu.routing.models import RoutingQueue
 from kefu.testing.factories import PASSWORD, frontline_setup
 from kefu.testing.fixtures import sign_in
@@ -47,6 +47,24 @@ def test_a_customer_and_an_agent_chat_and_a_reload_resumes(browser, page, asgi_s
     frame.locator("li.agent").first.wait_for()
     assert "您好，请讲 <b>不是标记</b>" in frame.locator("li.agent").first.inner_text()
     customer.screenshot(path=str(tmp_path / "chat-phone.png"))
+    # a whisper between two replies takes a number the customer never sees: the widget does not
+    # wait for it, shows the next reply once and reads up to it
+    page.click("label[for=mode-whisper]")
+    page.fill("[data-testid=agent-input]", "内部：客户情绪稳定")
+    page.click("[data-testid=agent-send]")
+    page.locator("[data-testid=agent-log] li", has_text="内部：客户情绪稳定").wait_for()
+    page.click("label[for=mode-msg]")
+    page.fill("[data-testid=agent-input]", "已为您查询")
+    page.click("[data-testid=agent-send]")
+    frame.locator("li.agent", has_text="已为您查询").wait_for()
+    conversation = Conversation.objects.get()
+    for _i in range(50):
+        conversation.refresh_from_db()
+        if conversation.guest_read_seq == conversation.public_seq:
+            break
+        customer.wait_for_timeout(100)
+    assert conversation.guest_read_seq == conversation.public_seq == conversation.last_seq
+    assert "内部" not in frame.locator("#log").inner_text()
     # a reload resumes the same chat: every message once, in order
     customer.reload()
     customer.wait_for_load_state("networkidle")
