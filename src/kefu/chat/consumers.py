@@ -69,6 +69,21 @@ def _number(content: dict[str, Any], key: str) -> int | None:
     return value
 
 
+def _store(
+    conversation_id: int, sender: str, body: Any, client_id: Any, author: Any
+) -> tuple[Message, bool, dict[str, Any]]:
+    message, created = services.post_message(
+        conversation_id=conversation_id, sender=sender, body=body, client_id=client_id,
+        author=author,
+    )  # fmt: skip
+    return message, created, services.message_payload(message)
+
+
+def _payloads_after(conversation_id: int, after: int, for_staff: bool) -> list[dict[str, Any]]:
+    rows = services.messages_after(conversation_id, after, for_staff=for_staff)
+    return [services.message_payload(m) for m in rows]
+
+
 def _error_text(exc: ValidationError) -> str:
     if hasattr(exc, "message_dict"):
         return "; ".join(str(m) for msgs in exc.message_dict.values() for m in msgs)
@@ -151,14 +166,13 @@ class _ChatSocket(AsyncWebsocketConsumer):  # type: ignore[misc]
         """Send every stored message after ``after``; returns the last sequence number sent."""
         last = after
         while True:
-            batch = await _db(services.messages_after)(conversation_id, last, for_staff=for_staff)
-            payloads = await _db(lambda rows: [services.message_payload(m) for m in rows])(batch)
+            payloads = await _db(_payloads_after)(conversation_id, last, for_staff)
             for payload in payloads:
                 if not for_staff:
                     payload["prev"] = last  # nothing public lies between the two
                 await self.send_json(payload)
                 last = payload["seq"]
-            if len(batch) < 500:
+            if len(payloads) < 500:
                 break
         self.seen[conversation_id] = max(self.seen.get(conversation_id, 0), last)
         return last
@@ -182,18 +196,13 @@ class _ChatSocket(AsyncWebsocketConsumer):  # type: ignore[misc]
     async def _post(
         self, conversation_id: int, sender: str, content: dict[str, Any], author: Any
     ) -> None:
-        try:
-            message, created = await _db(services.post_message)(
-                conversation_id=conversation_id,
-                sender=sender,
-                body=content.get("body"),
-                client_id=content.get("cid"),
-                author=author,
+        try:  # one trip to the database thread: store, then the payload from the stored row
+            message, created, payload = await _db(_store)(
+                conversation_id, sender, content.get("body"), content.get("cid"), author
             )
         except ValidationError as exc:
             await self.refuse(_error_text(exc), cid=content.get("cid"))
             return
-        payload = await _db(services.message_payload)(message)
         await self.send_json({"type": "ack", "conv": conversation_id, "cid": message.client_id,
                               "seq": message.seq, "at": payload["at"]})  # fmt: skip
         if created:
