@@ -263,7 +263,10 @@ def _insert(
             ticket.tags.set(tags_objs)
         after = snapshot(
             ticket,
-            (*CREATE_FIELDS, "team", "assignee", "tags"),
+            # a work order assigned as it is created starts in "assigned": the event says so,
+            # so its history always ends in its current status
+            (*CREATE_FIELDS, "team", "assignee", "tags")
+            + (("status",) if ticket.status != Status.NEW else ()),
             tags=[tag.name for tag in tags_objs],
         )
         # The new work order's tags are known: answer ticket.tags.all() without a query.

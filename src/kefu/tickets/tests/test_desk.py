@@ -54,6 +54,7 @@ def test_a_new_work_orders_timeline_lists_what_it_was_opened_with_in_words(clien
         "联系电话: 07168251639",
         "客户: 荆州王芳",
         "优先级: P3",
+        "状态: 已派单",
         f"团队: {ticket.team.name}",
         "类型: 咨询",
         "标题: 整栋楼停电",
