@@ -17,7 +17,7 @@ from kefu.core.permissions import Role
 from kefu.customers.models import Customer, VipTier
 from kefu.plans import defaults, recurrence
 from kefu.plans.models import ChecklistResult, Rectification, Result, ServicePlan
-from kefu.plans.services import checklists, rectifications, schedule, setup, training
+from kefu.plans.services import care, checklists, rectifications, schedule, setup, training
 from kefu.sla.models import BusinessCalendar
 
 SWITCH_ROOM = [
@@ -94,7 +94,7 @@ def seed_plans(ctx: DemoContext) -> None:
         drill_list = setup.create_checklist(
             actor=None, name="消防演练记录表", kind="drill", items=_items(DRILL)
         )
-        setup.create_checklist(
+        install_list = setup.create_checklist(
             actor=None, name="设备安装调试表", kind="installation", items=_items(INSTALL)
         )
         start = today.replace(day=1) - dt.timedelta(days=200)
@@ -111,7 +111,20 @@ def seed_plans(ctx: DemoContext) -> None:
             starts_on=start, lead_days=5, calendar=workdays, shift="next",
             assignee=first_line[0], inspector=safety_officer, rectify_days=7,
         )  # fmt: skip
-        setup.create_plan(
+        meters = setup.create_plan(
+            actor=None, name="智能电表季度预防性维护", kind="maintenance", customer=org,
+            site="园区计量柜", checklist=switch_list, frequency="quarterly", day_of_month=15,
+            starts_on=start, lead_days=5, calendar=workdays, shift="next",
+            assignee=engineers[-1], inspector=supervisor, rectify_days=10,
+            description="每季度校验计量柜接线、封印与通信模块，清洁散热通道。",
+        )  # fmt: skip
+        commissioning = setup.create_plan(
+            actor=None, name="新建充电站设备安装调试", kind="installation", customer=org,
+            site="东湖充电站", checklist=install_list, frequency="once",
+            starts_on=today - dt.timedelta(days=6), assignee=engineers[0], inspector=supervisor,
+            description="充电桩及配套配电设备的安装、通电调试与验收。",
+        )  # fmt: skip
+        drill = setup.create_plan(
             actor=None, name="消防演练", kind="drill", site="客服中心大楼",
             checklist=drill_list, frequency="yearly", month=11, day_of_month=9,
             starts_on=start, lead_days=14, calendar=workdays, shift="next",
@@ -150,6 +163,14 @@ def seed_plans(ctx: DemoContext) -> None:
         for nominal in recurrence.nominal_dates(setup.rule_of(plan), today, since=start):
             due = recurrence.shift(nominal, schedule.is_working_for(plan), plan.shift)
             schedule.make_round(plan, recurrence.Occurrence(nominal, due, due))
+    for plan in (meters, commissioning):
+        for nominal in recurrence.nominal_dates(setup.rule_of(plan), today, since=start):
+            due = recurrence.shift(nominal, schedule.is_working_for(plan), plan.shift)
+            schedule.make_round(plan, recurrence.Occurrence(nominal, due, due))
+    # this year's drill around 9 November (last year's while that date is still to come)
+    year = today.year if (today.month, today.day) >= (11, 9) else today.year - 1
+    drill_day = dt.date(year, 11, 9)
+    schedule.make_round(drill, recurrence.Occurrence(drill_day, drill_day, drill_day))
     for nominal in recurrence.nominal_dates(setup.rule_of(trainees), today):
         schedule.make_round(trainees, recurrence.Occurrence(nominal, nominal, nominal))
     schedule.generate_due(today)
@@ -198,6 +219,17 @@ def seed_plans(ctx: DemoContext) -> None:
             next_escalation_at=timezone.now() - dt.timedelta(days=2),
         )
         rectifications.escalate_overdue()
+    # a system upgrade a few customers were told about: their care callbacks are due
+    from kefu.tickets.models import Ticket
+    from kefu.tickets.services import update_ticket
+
+    upgraded = Ticket.objects.filter(
+        customer__isnull=False, resolved_at__lte=timezone.now() - dt.timedelta(days=4)
+    ).order_by("-resolved_at")[:3]
+    for ticket in upgraded:
+        names = sorted({*ticket.tags.values_list("name", flat=True), "系统升级"})
+        update_ticket(actor=None, ticket=ticket, changes={"tags": names})
+    care.run_care()
     # attendance for sessions already held
     now = timezone.now()
     for session in trainees.sessions.filter(starts_at__lt=now).prefetch_related("attendance"):
