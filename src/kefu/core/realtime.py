@@ -91,16 +91,19 @@ def send_now(group: str, payload: dict[str, Any], *, message_type: str = "kefu.p
         worker_loop.call_soon_threadsafe(queue.put_nowait, (group, message))
         return
     try:
-        if loop is not None and loop.is_running():
-            try:
-                running = asyncio.get_running_loop()
-            except RuntimeError:
-                running = None
-            if running is loop:
-                loop.create_task(layer.group_send(group, message))
-            else:
-                future = asyncio.run_coroutine_threadsafe(layer.group_send(group, message), loop)
-                future.add_done_callback(_log_failure)
+        running: asyncio.AbstractEventLoop | None
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is not None:
+            # called on an event loop's own thread (not necessarily the one recorded at start-up,
+            # e.g. a server restarted in the same process): async_to_sync cannot run here
+            task = running.create_task(layer.group_send(group, message))
+            task.add_done_callback(_log_failure)
+        elif loop is not None and loop.is_running():
+            future = asyncio.run_coroutine_threadsafe(layer.group_send(group, message), loop)
+            future.add_done_callback(_log_failure)
         else:
             async_to_sync(layer.group_send)(group, message)
     except Exception:  # noqa: BLE001 - a missed live update must not fail the change

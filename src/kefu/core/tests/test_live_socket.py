@@ -135,3 +135,22 @@ def test_signing_out_closes_the_live_socket(centre):
     closed = run_async(scenario())
     # then
     assert (closed["type"], closed["code"]) == ("websocket.close", 4401)
+
+
+def test_a_push_made_on_a_running_event_loop_reaches_the_group():
+    """Sync code that runs on an event loop's own thread (a consumer calling a service, a server
+    started after another one in the same process) still delivers its live updates."""
+    import asyncio
+
+    from kefu.core import realtime
+
+    layer = get_channel_layer()
+
+    async def main() -> Any:
+        channel = await layer.new_channel()
+        await layer.group_add("test-pushes", channel)
+        realtime.send_now("test-pushes", {"n": 1})
+        return await asyncio.wait_for(layer.receive(channel), 5)
+
+    message = run_async(main())
+    assert message["payload"] == {"n": 1}
