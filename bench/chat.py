@@ -36,7 +36,7 @@ from bench._harness import (
 )
 
 DATABASE = "kefu_bench_chat"
-REQUIRES = ("websockets",)
+REQUIRES = ("websockets", "uvloop")
 PER_AGENT_SOCKET = 50  # chats one agent socket watches (the consumer's limit)
 PING_EVERY = 20.0  # seconds, as the widget
 
