@@ -33,6 +33,12 @@ def test_a_state_change_shows_on_the_wall_within_two_seconds(page, asgi_server, 
     assert elapsed < 2.0, f"the wall showed the change after {elapsed:.2f} s"
     assert "用餐" in page.locator(row).inner_text()
     assert page.locator("[data-testid=tile-agents_break] .v").inner_text() == "1"
+    # the board's own words are translated, never "undefined"
+    assert page.locator("[data-testid=wb-status]").inner_text() == "实时"
+    board = page.locator("[data-testid=wallboard]").inner_text()
+    assert "undefined" not in board
+    queues = page.locator("[data-testid=wb-queues]").inner_text()
+    assert "进线量" in queues or "没有队列" in queues
     page.screenshot(path=str(tmp_path / "wallboard.png"), full_page=True)
 
 

@@ -113,7 +113,11 @@
   ready(function () {
     board = document.getElementById("wallboard");
     if (!board) { return; }
-    t = board.dataset;
+    // data-t-offered="…" → t.offered: the page's translated words
+    t = {};
+    Object.keys(board.dataset).forEach(function (key) {
+      if (/^t[A-Z]/.test(key)) { t[key.charAt(1).toLowerCase() + key.slice(2)] = board.dataset[key]; }
+    });
     render(JSON.parse(document.getElementById("wb-initial").textContent));
     status(false);
     // Wall mode: the board fills the window without the menus (also ?wall=1, for a display
