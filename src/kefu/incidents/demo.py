@@ -1,4 +1,4 @@
-"""Demo major incidents: a water-main burst earlier today, over and answered, and a power cut
+"""Demo major incidents: a transformer fault earlier today, over and answered, and a line fault
 being handled now (its text shows on the portal, in chat, e-mail and the IVR)."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from kefu.incidents import services
 from kefu.incidents.models import Incident
 from kefu.tickets.services import create_ticket
 
-PAST_CALLS = ["小区停水了", "自来水管爆裂，家里没水", "停水什么时候恢复", "水压很低几乎没水"]
+PAST_CALLS = ["家里突然停电了", "电压很低，灯一直闪", "停电什么时候恢复", "整个小区都没电"]
 NOW_CALLS = ["家里突然停电了", "整栋楼都没电", "停电了，冰箱里的东西要坏了", "电梯困人，楼里停电"]
 
 
@@ -39,29 +39,29 @@ def seed_incidents(ctx: DemoContext) -> None:
                 ticket_type="fault",
                 channel=rng.choice(["phone", "phone", "portal", "email"]),
                 customer=customers[i].pk,
-                place=f"海淀区中关村南路{i + 3}号院",
+                place=f"西山区青年路{i + 3}号院",
                 created_at=ctx.now - dt.timedelta(hours=3, minutes=i * 7),
             )
         burst = services.declare_incident(
             actor=lead,
-            title="海淀区中关村南路供水管道爆裂",
-            public_text="中关村南路一带因供水管道爆裂临时停水，抢修人员已到场，预计今晚20:00恢复。",
-            ivr_text="中关村南路一带临时停水，预计晚上八点恢复",
+            title="西山区青年路台区变压器故障停电",
+            public_text="青年路一带因台区变压器故障停电，抢修人员已到场，预计今晚20:00恢复供电。",
+            ivr_text="青年路一带停电，预计晚上八点恢复供电",
             severity="major",
-            areas=["中关村南路"],
-            keywords=["停水", "没水", "水压"],
+            areas=["青年路"],
+            keywords=["停电", "没电", "电压"],
             started_at=ctx.now - dt.timedelta(hours=4),
         )
         services.publish_update(
             actor=lead,
             incident=burst,
-            text="管道已完成焊接，正在逐步恢复供水，高层住户水压恢复稍慢。",
+            text="故障变压器已更换，正在逐户恢复供电。",
         )
         services.resolve_incident(
             actor=lead,
             incident=burst,
-            text="中关村南路一带已全部恢复供水。",
-            closing_reply="您好，中关村南路一带的供水已于今晚19:40全部恢复。给您带来不便，"
+            text="青年路一带已全部恢复供电。",
+            closing_reply="您好，青年路一带的供电已于今晚19:40全部恢复。给您带来不便，"
             "我们深表歉意。如仍有问题，请回复本工单或致电热线。",
         )
     services.run_closing(burst.pk)  # the job runs after commit; the demo does not wait for it
@@ -69,11 +69,11 @@ def seed_incidents(ctx: DemoContext) -> None:
         services.close_incident(actor=lead, incident=Incident.objects.get(pk=burst.pk))
         cut = services.declare_incident(
             actor=lead,
-            title="朝阳区望京部分小区停电",
-            public_text="望京街道部分小区因10千伏线路故障停电，抢修人员已到场，预计今天18:00前恢复。",
-            ivr_text="望京街道部分小区停电，预计下午六点前恢复",
+            title="东湖区湖滨花园小区停电",
+            public_text="湖滨花园小区因10千伏线路故障停电，抢修人员已到场，预计今天18:00前恢复。",
+            ivr_text="湖滨花园小区停电，预计下午六点前恢复",
             severity="critical",
-            areas=["望京"],
+            areas=["湖滨花园"],
             keywords=["停电", "没电"],
         )
         for i in range(8):
@@ -83,7 +83,7 @@ def seed_incidents(ctx: DemoContext) -> None:
                 ticket_type="fault",
                 channel=rng.choice(["phone", "phone", "phone", "portal", "email"]),
                 customer=customers[12 + i].pk,
-                place=f"朝阳区望京西园{i + 1}区",
+                place=f"东湖区湖滨花园{i + 1}栋",
             )
         services.publish_update(
             actor=lead,
