@@ -12,7 +12,7 @@ from kefu.field import services
 from kefu.field.models import Asset, Location, Part, ServiceLevel, Stock, Visit
 from kefu.field.stock import receive, reserve
 from kefu.testing.factories import PASSWORD, frontline_setup, make_customer, make_ticket
-from kefu.testing.fixtures import sign_in
+from kefu.testing.fixtures import sign_in, wait_for_live
 
 pytestmark = [
     pytest.mark.browser,
@@ -143,6 +143,9 @@ def test_the_work_orders_field_panel_loads_after_the_page(page, asgi_server):
     centre, ticket, visit, _reservation = _setup()
     sign_in(page, asgi_server.url, centre["agent"].username, PASSWORD)
     page.goto(f"{asgi_server.url}/tickets/{ticket.number}/")
+    # the page's live socket is open before the test ends (a handshake racing the database's
+    # clean-up would be a server error)
+    wait_for_live(page, f"ticket-{ticket.pk}")
     page.wait_for_selector("[data-testid=field-visit]")
     assert "DTU2024001" in page.locator("[data-testid=field-panel]").inner_text()
     page.click("[data-testid=field-dispatch]")
