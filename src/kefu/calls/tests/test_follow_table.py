@@ -22,8 +22,6 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def pbx_table() -> Iterator[tuple[str, str, Any]]:
     """A realtime queue_log table (the PBX's schema, a naive ``time``) in the test database."""
-    if connection.vendor != "postgresql":
-        pytest.skip("the realtime table is read from PostgreSQL")
     s = connection.settings_dict
     url = (
         f"postgresql://{s['USER']}:{s['PASSWORD'] or ''}@{s['HOST'] or 'localhost'}:"
@@ -55,6 +53,7 @@ def _add(pbx: Any, table: str, rows: list[tuple[Any, ...]]) -> None:
 T0 = dt.datetime(2023, 11, 15, 6, 15)  # noqa: DTZ001 - the PBX's naive local time (Shanghai): 1700000100
 
 
+@pytest.mark.postgres  # the realtime table is read from PostgreSQL
 def test_rows_are_read_by_id_once_and_match_the_file(
     pbx_table: tuple[str, str, Any], capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -67,6 +67,7 @@ def test_who_may_not_see_calls_finds_none(calls: dict[str, Any]) -> None:
     assert _kinds_and_ids(make_user(Role.PLANNER), "幸福小区") == [("call", calls["worked"].pk)]
 
 
+@pytest.mark.postgres  # the query plan is PostgreSQL's
 def test_the_catch_up_query_reads_the_worked_calls_index() -> None:
     from django.db import connection
     from django.utils import timezone
@@ -74,8 +75,6 @@ def test_the_catch_up_query_reads_the_worked_calls_index() -> None:
     from kefu.calls.search import CallSource
     from kefu.search.registry import source
 
-    if connection.vendor != "postgresql":
-        pytest.skip("the plan is PostgreSQL's")
     calls_source = source("call")
     assert isinstance(calls_source, CallSource)
     query = calls_source.changed_since(timezone.now())

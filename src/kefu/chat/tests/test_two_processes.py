@@ -92,8 +92,6 @@ class ServerProcess:
 
 @pytest.fixture
 def cluster(redis_url: str, tmp_path: Path):
-    if connection.vendor != "postgresql":
-        pytest.skip("two server processes share a PostgreSQL database")
     db = connection.settings_dict
     url = f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
     env = {
@@ -139,6 +137,7 @@ def _cut_layer_connections(redis_url: str) -> int:
     return killed
 
 
+@pytest.mark.postgres  # two server processes share a PostgreSQL database
 def test_customer_and_agent_on_two_processes_lose_and_double_nothing(chat_centre, cluster,
                                                                      redis_url):  # fmt: skip
     # given: a chat taken by an agent; the customer's socket on process A, the agent's on B
