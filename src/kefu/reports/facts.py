@@ -91,9 +91,10 @@ class Scope:
             if value in (None, ""):
                 continue
             if name == "category":
-                q &= Q(**{f"{prefix}category__path__startswith": _category_path(value)}) | Q(
-                    **{f"{prefix}category_id": value}
-                )
+                # the category and every category under it; an unknown id matches nothing
+                this = Q(**{f"{prefix}category_id": value})
+                path = _category_path(value)
+                q &= this | Q(**{f"{prefix}category__path__startswith": path}) if path else this
             else:
                 q &= Q(**{f"{prefix}{column}": value})
         return q
@@ -103,7 +104,7 @@ def _category_path(category_id: int) -> str:
     from kefu.tickets.models import Category
 
     path = Category.objects.filter(pk=category_id).values_list("path", flat=True).first()
-    return f"{path} › " if path else "\x00"
+    return f"{path} › " if path else ""
 
 
 # --- the planner ----------------------------------------------------------------------------------

@@ -122,6 +122,15 @@ def test_api_figures_match_the_report(known: dict[str, Any]) -> None:
     assert data["figures"]["service_level"] == 50.0
 
 
+def test_an_unknown_category_filter_counts_nothing(known: dict[str, Any]) -> None:
+    # an id no category has (PostgreSQL refused the old way of matching nothing with a 500)
+    response = ApiClient(known["centre"]["supervisor"]).get(
+        "reports/figures", {**NOV, "category": 5000}
+    )
+    assert response.status_code == 200
+    assert response.json()["figures"]["tickets_created"] == 0
+
+
 def test_api_refuses_a_reversed_period_and_an_agent(known: dict[str, Any]) -> None:
     supervisor = ApiClient(known["centre"]["supervisor"])
     assert (
