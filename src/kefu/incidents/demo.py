@@ -35,7 +35,7 @@ def seed_incidents(ctx: DemoContext) -> None:
         for i in range(6):
             create_ticket(
                 actor=agent,
-                title=rng.choice(PAST_CALLS),
+                title=PAST_CALLS[i % len(PAST_CALLS)],
                 ticket_type="fault",
                 channel=rng.choice(["phone", "phone", "portal", "email"]),
                 customer=customers[i].pk,
@@ -79,7 +79,7 @@ def seed_incidents(ctx: DemoContext) -> None:
         for i in range(8):
             create_ticket(
                 actor=agent,
-                title=rng.choice(NOW_CALLS),
+                title=NOW_CALLS[i % len(NOW_CALLS)],
                 ticket_type="fault",
                 channel=rng.choice(["phone", "phone", "phone", "portal", "email"]),
                 customer=customers[12 + i].pk,
