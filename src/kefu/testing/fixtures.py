@@ -211,8 +211,12 @@ class PageErrors(list[str]):
 
 
 @pytest.fixture
-def page(browser: Any) -> Iterator[Any]:
+def page(browser: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
     """A fresh browser page (1366×768). Any JavaScript error or CSP violation fails the test."""
+    if "asgi_server" in request.fixturenames:
+        # start the server first, so it stops only after this page has closed: a poll or a
+        # socket still open when the test ends must not hit a server that has gone away
+        request.getfixturevalue("asgi_server")
     context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN")
     page = context.new_page()
     errors = PageErrors()
