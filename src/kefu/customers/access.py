@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.db.models import QuerySet
@@ -46,3 +47,13 @@ def access_customer(user: Any, pk: Any, *, perm: str = "customers.view") -> Cust
     if perm != "customers.view" or user.role != Role.CUSTOMER:
         require_perm(user, perm)
     return customer
+
+
+def customer_check(user: Any) -> Callable[[int | None], bool]:
+    """Whether ``user`` may see the customer with a given id, for screens of other apps that name
+    a customer (an incident's links, a requirement's askers): ``customers.view`` narrowed by a
+    token's scopes; without it a person sees at most their own record (no query per id)."""
+    if has_perm(user, "customers.view"):
+        return lambda pk: pk is not None
+    allowed = frozenset(visible_customers(user).values_list("pk", flat=True))
+    return lambda pk: pk is not None and pk in allowed

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any
 
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
-from kefu.core.permissions import has_perm, require_perm
+from kefu.core.permissions import require_perm
+from kefu.customers.access import customer_check
 from kefu.incidents.models import Incident, Link
 
 
@@ -37,19 +38,6 @@ def visible_links(user: Any, incident: Incident) -> QuerySet[Link]:
     from kefu.tickets.access import visible_tickets
 
     return links.filter(Q(ticket__isnull=True) | Q(ticket__in=visible_tickets(user)))
-
-
-def customer_check(user: Any) -> Callable[[int | None], bool]:
-    """Whether ``user`` may see the customer with a given id, by the customers app's rule
-    (``customers.view``, narrowed by a token's scopes). Seeing incidents does not mean seeing
-    who was affected: a planner, or a token without ``customers:read``, sees no customer."""
-    from kefu.customers.access import visible_customers
-
-    if has_perm(user, "customers.view"):
-        return lambda pk: pk is not None
-    # without customers.view a person sees at most their own record (no query when none)
-    allowed = frozenset(visible_customers(user).values_list("pk", flat=True))
-    return lambda pk: pk is not None and pk in allowed
 
 
 def with_customers(user: Any, links: Iterable[Link]) -> list[Link]:

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any
 
 from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
 
-from kefu.core.permissions import has_perm, require_perm
+from kefu.core.permissions import require_perm
+from kefu.customers.access import customer_check
 from kefu.requirements.models import Requirement, Source
 
 
@@ -37,19 +38,6 @@ def visible_sources(user: Any, requirement: Requirement) -> QuerySet[Source]:
     if visibility_q(user) is None:
         return sources
     return sources.filter(Q(ticket__isnull=True) | Q(ticket__in=visible_tickets(user)))
-
-
-def customer_check(user: Any) -> Callable[[int | None], bool]:
-    """Whether ``user`` may see the customer with a given id, by the customers app's rule
-    (``customers.view``, narrowed by a token's scopes). Seeing requirements does not mean seeing
-    who asked: a planner, or a token without ``customers:read``, sees no customer."""
-    from kefu.customers.access import visible_customers
-
-    if has_perm(user, "customers.view"):
-        return lambda pk: pk is not None
-    # without customers.view a person sees at most their own record (no query when none)
-    allowed = frozenset(visible_customers(user).values_list("pk", flat=True))
-    return lambda pk: pk is not None and pk in allowed
 
 
 def hidden_label() -> str:
