@@ -14,6 +14,7 @@ from pydantic import AfterValidator, Field
 from kefu.core.api_base import Input, Out
 from kefu.core.permissions import require_perm
 from kefu.core.validation import BodyId, PathId
+from kefu.customers.access import customer_check
 from kefu.incidents import access, selectors, services
 from kefu.incidents.models import ACTIVE_STATES, Incident, Link
 
@@ -237,7 +238,7 @@ def links(
     rows = access.visible_links(request.user, incident).select_related("ticket").order_by("id")
     if params.after:
         rows = rows.filter(pk__gt=params.after)
-    may_see = access.customer_check(request.user)
+    may_see = customer_check(request.user)
     return [_link(link, may_see) for link in rows[: params.limit]]
 
 
@@ -262,4 +263,4 @@ def link(request: HttpRequest, incident_id: PathId, payload: IncidentLinkIn) -> 
     ticket = access_ticket(request.user, payload.ticket)
     created = services.link_ticket(actor=request.user, incident=incident, ticket=ticket)  # type: ignore[arg-type]
     created.ticket = ticket
-    return Status(201, _link(created, access.customer_check(request.user)))
+    return Status(201, _link(created, customer_check(request.user)))

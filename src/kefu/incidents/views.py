@@ -23,6 +23,7 @@ from kefu.core.dashboard import Card
 from kefu.core.exports import SafeCsvWriter
 from kefu.core.permissions import has_perm, require_perm
 from kefu.core.validation import Conflict, parse_id
+from kefu.customers.access import customer_check
 from kefu.incidents import access, selectors, services
 from kefu.incidents.models import ACTIVE_STATES, Incident, Severity, Status
 
@@ -329,7 +330,7 @@ def export(request: HttpRequest, incident_id: int) -> HttpResponse:
     writer = SafeCsvWriter(response)
     writer.writerow([_("Linked"), _("Channel"), _("Contact"), _("Customer"), _("How")])
     zone = ZoneInfo(settings.TIME_ZONE)
-    may_see = access.customer_check(request.user)
+    may_see = customer_check(request.user)
     for link in (
         access.visible_links(request.user, incident)
         .select_related("customer")
