@@ -94,6 +94,10 @@ class TermMap:
     def _known(self) -> frozenset[str]:
         return frozenset(w for zh in self._zh.values() for w in zh)
 
+    def words(self) -> list[str]:
+        """Every Chinese word of the map."""
+        return sorted(self._known)
+
     def sounds_like(self, run: str) -> list[str]:
         """The map's words that a stretch of the Chinese ``run`` sounds exactly like without
         being one of them: what a pinyin input method puts in place of a mistyped word."""

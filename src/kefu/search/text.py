@@ -83,6 +83,13 @@ def add_words(words: Iterable[str]) -> None:
                 _custom_words.add(word)
 
 
+# The term map's two-character words are kept whole from the start, in every process: a query
+# for 没电 then meets the map's 没电 → 停电 whether or not a synonym group has taught the
+# segmenter that word before, and records are cut the same way before and after. (Longer map
+# entries such as 登录失败 stay cut into their parts, which the labelled sets rank better.)
+add_words(w for w in bilingual().words() if len(w) == 2)
+
+
 def _joined(normalized: str) -> str:
     """Words of already-normalised text, space-separated: the segmenter's cut, with punctuation
     dropped and tokens such as "3.1.1" or "a.b@c.com" split at their punctuation. Done with
