@@ -10,9 +10,13 @@ time cannot make the same round twice.
 from __future__ import annotations
 
 import calendar as _calendar
+import contextlib
 import datetime as dt
+import threading
+import types
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 FREQUENCIES = ("once", "daily", "weekly", "monthly", "quarterly", "yearly", "rrule")
 SHIFTS = ("none", "next", "previous")
@@ -75,6 +79,42 @@ MAX_RRULE_COUNT = 1000
 MAX_RRULE_INTERVAL = 366
 
 
+# An RRULE may name no date at all (FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30): dateutil then walks
+# every period up to the year 9999 before it gives up, seconds of CPU, and it checks UNTIL only
+# against dates it finds. Its only other stop is ``datetime.MAXYEAR``, read from its module's
+# ``datetime``; that name is given a view of the module whose MAXYEAR can be lowered for one
+# walk, in one thread (every other walk, here or in other threads, sees the real value).
+LOOKAHEAD_YEARS = 10  # a rule must name a date within this many years of its start
+
+
+class _DatetimeWithBound(types.ModuleType):
+    def __init__(self) -> None:
+        super().__init__("datetime")
+        self._local = threading.local()
+
+    def __getattr__(self, name: str) -> Any:
+        if name == "MAXYEAR":
+            return getattr(self._local, "maxyear", dt.MAXYEAR)
+        return getattr(dt, name)
+
+
+_DATETIME = _DatetimeWithBound()
+
+
+@contextlib.contextmanager
+def _walk_until(year: int) -> Iterator[None]:
+    """dateutil's walks in this thread stop after ``year``."""
+    from dateutil import rrule as dateutil_rrule
+
+    dateutil_rrule.datetime = _DATETIME
+    previous = getattr(_DATETIME._local, "maxyear", dt.MAXYEAR)
+    _DATETIME._local.maxyear = min(previous, max(year, 1))
+    try:
+        yield
+    finally:
+        _DATETIME._local.maxyear = previous
+
+
 def _rrule_parts(body: str) -> dict[str, str]:
     parts: dict[str, str] = {}
     for part in body.upper().split(";"):
@@ -109,6 +149,11 @@ def _parse_rrule(text: str, start: dt.date) -> object:
         interval.isdigit() and 1 <= int(interval) <= MAX_RRULE_INTERVAL
     ):
         raise RuleError(f"an RRULE's INTERVAL is 1 to {MAX_RRULE_INTERVAL}")
+    with _walk_until(start.year + LOOKAHEAD_YEARS):
+        if next(iter(parsed), None) is None:
+            raise RuleError(
+                f"this RRULE names no date in the {LOOKAHEAD_YEARS} years from its start"
+            )
     return parsed
 
 
@@ -163,14 +208,15 @@ def nominal_dates(rule: Rule, until: dt.date, *, since: dt.date | None = None) -
         # once however many times the rule names it
         parsed = _parse_rrule(rule.rrule, start)
         moment = dt.datetime.combine(first, dt.time())
-        previous: dt.date | None = None
-        for hit in parsed.xafter(moment, inc=True):  # type: ignore[attr-defined]
-            day = hit.date()
-            if day > last:
-                return
-            if day != previous:
-                yield day
-                previous = day
+        named: list[dt.date] = []
+        with _walk_until(last.year):
+            for hit in parsed.xafter(moment, inc=True):  # type: ignore[attr-defined]
+                day = hit.date()
+                if day > last:
+                    break
+                if not named or day != named[-1]:
+                    named.append(day)
+        yield from named
 
 
 def shift(day: dt.date, is_working: IsWorking, how: str) -> dt.date:

@@ -110,3 +110,31 @@ def test_a_round_already_made_or_past_due_is_not_offered():
 def test_bad_rules_are_refused(kwargs):
     with pytest.raises(RuleError):
         Rule(start=D(2026, 1, 1), **kwargs)
+
+
+@pytest.mark.parametrize(
+    "text", ["FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30", "FREQ=MONTHLY;BYMONTH=4;BYMONTHDAY=31"]
+)
+def test_an_rrule_that_names_no_date_is_refused(text):
+    # Feb 30 and Apr 31 never come: the rule is refused with a reason instead of being kept
+    # and walked to the year 9999 by every scheduler run
+    with pytest.raises(RuleError, match="names no date"):
+        Rule("rrule", D(2026, 1, 1), rrule=text)
+
+
+def test_a_rare_rrule_is_kept_and_walks_stop_at_the_window_asked_for():
+    import dateutil.rrule
+
+    leap = Rule("rrule", D(2026, 1, 1), rrule="FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=29")
+    assert list(nominal_dates(leap, D(2036, 12, 31))) == [
+        D(2028, 2, 29),
+        D(2032, 2, 29),
+        D(2036, 2, 29),
+    ]
+    assert list(nominal_dates(leap, D(2027, 12, 31))) == []
+    # other walks in the process are not bounded
+    assert dateutil.rrule.datetime.MAXYEAR == 9999
+    every = dateutil.rrule.rrule(
+        dateutil.rrule.YEARLY, dtstart=dt.datetime(9990, 1, 1, tzinfo=dt.UTC)
+    )
+    assert len(list(every)) == 10
