@@ -901,3 +901,59 @@ def leave_offline_message(
         contact_phone="" if email else contact,
         contact_email=contact if email else "",
     )
+
+
+# --- the supervisors' live queue -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class QueuedChat:
+    conversation: Conversation
+    position: int  # 1 = next in its queue
+    waited_seconds: int  # since it joined the queue it waits in (a transfer joins anew)
+    estimated_wait_seconds: int  # as :func:`queue_state` estimates it
+
+
+def live_queue(*, now: dt.datetime | None = None, limit: int = 200) -> list[QueuedChat]:
+    """Every chat waiting now, first in line first, with :func:`queue_state`'s position and
+    estimate, read for all of them at once (three queries, not three per chat)."""
+    from collections import defaultdict
+
+    from kefu.routing.models import Kind, QueueItem
+
+    now = now or timezone.now()
+    queued = (QueueItem.State.WAITING, QueueItem.State.OFFERED)
+    chats = list(
+        Conversation.objects.filter(state=Conversation.State.WAITING, queue_item__state__in=queued)
+        .select_related("queue_item", "queue_item__queue", "widget", "team")
+        .order_by("queue_item__rank_at", "pk")[:limit]
+    )
+    queue_ids = {c.queue_item.queue_id for c in chats if c.queue_item is not None}
+    ranks: dict[int, list[dt.datetime]] = defaultdict(list)
+    for queue_id, rank_at in QueueItem.objects.filter(
+        queue_id__in=queue_ids, kind=Kind.CHAT, state__in=queued
+    ).values_list("queue_id", "rank_at"):
+        ranks[queue_id].append(rank_at)
+    since = now - dt.timedelta(hours=2)
+    waits: dict[int, list[float]] = defaultdict(list)
+    for queue_id, arrived, assigned in QueueItem.objects.filter(
+        queue_id__in=queue_ids, kind=Kind.CHAT, assigned_at__gte=since
+    ).values_list("queue_id", "arrived_at", "assigned_at"):
+        if arrived and assigned:
+            waits[queue_id].append((assigned - arrived).total_seconds())
+    out = []
+    for conversation in chats:
+        item = conversation.queue_item
+        assert item is not None  # the filter above names its state
+        ahead = sum(1 for r in ranks[item.queue_id] if r < item.rank_at)
+        recent = waits[item.queue_id]
+        per_chat = max(sum(recent) / len(recent) if recent else 60.0, 10.0)
+        out.append(
+            QueuedChat(
+                conversation=conversation,
+                position=ahead + 1,
+                waited_seconds=max(int((now - item.arrived_at).total_seconds()), 0),
+                estimated_wait_seconds=int(per_chat * (ahead + 1)),
+            )
+        )
+    return out
