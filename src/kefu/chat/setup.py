@@ -23,7 +23,7 @@ ACTION_LABELS = {
 def register() -> None:
     from django.urls import path
 
-    from kefu.chat import qa_source, views
+    from kefu.chat import metrics, qa_source, views
     from kefu.chat.consumers import AgentConsumer, GuestConsumer
     from kefu.config.routing import register as register_ws
     from kefu.config.routing import websocket_urlpatterns
@@ -58,6 +58,7 @@ def register() -> None:
         )
     )
     qa_source.register()
+    metrics.register()
     if not any(getattr(p, "name", "") == "chat-guest" for p in websocket_urlpatterns):
         register_ws(
             [
