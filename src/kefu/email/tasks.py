@@ -61,17 +61,14 @@ def send_outbound_task(outbound_id: int) -> str:
 
 @shared_task(name="kefu.email.send_many")
 def send_outbound_many_task(outbound_ids: list[int]) -> int:
-    """Send the messages a batch queued (one reply to many work orders), one after another;
-    each is claimed, sent and retried on its own, as by :func:`send_outbound_task`."""
-    from kefu.email.services import send_outbound
+    """Send the messages a batch queued (one reply to many work orders) over one SMTP
+    connection per mailbox; each is claimed, logged and retried on its own, as by
+    :func:`send_outbound_task`. A message left claimed by a job that died is sent again by
+    ``send_due`` once its claim runs out."""
+    from kefu.email.services.outbound import send_outbound_many
 
-    sent = 0
-    for outbound_id in outbound_ids:
-        try:
-            sent += send_outbound(outbound_id) == "sent"
-        except Exception:
-            log.exception("sending e-mail %s failed", outbound_id)
-    return sent
+    states = send_outbound_many(outbound_ids)
+    return sum(state == "sent" for state in states.values())
 
 
 @periodic(60)
