@@ -35,10 +35,15 @@ def sampled(key: str, percent: int) -> bool:
     return bucket < percent
 
 
-def plan_for(ticket: Any) -> FollowUpPlan | None:
-    """The first active plan whose type, VIP rule and sample take this work order."""
+def active_plans() -> list[FollowUpPlan]:
+    return list(FollowUpPlan.objects.filter(is_active=True).select_related("template"))
+
+
+def plan_for(ticket: Any, plans: list[FollowUpPlan] | None = None) -> FollowUpPlan | None:
+    """The first active plan whose type, VIP rule and sample take this work order; ``plans``
+    are the active plans when the caller has read them already."""
     is_vip = bool(ticket.customer_id and ticket.customer and ticket.customer.vip_tier_id)
-    for plan in FollowUpPlan.objects.filter(is_active=True).select_related("template"):
+    for plan in active_plans() if plans is None else plans:
         if plan.ticket_type_id and plan.ticket_type_id != ticket.ticket_type_id:
             continue
         if plan.vip_only and not is_vip:
@@ -69,9 +74,14 @@ def create_task(ticket: Any, plan: FollowUpPlan, *, actor: User | None = None) -
         task,
         actor=actor,
         object_repr=ticket.number,
-        data={"plan": plan.name},
+        data=task_data(plan),
     )
     return task
+
+
+def task_data(plan: FollowUpPlan) -> dict[str, Any]:
+    """The ``followup_task_created`` event's data."""
+    return {"plan": plan.name}
 
 
 def _lock(task: FollowUpTask) -> FollowUpTask:

@@ -122,10 +122,17 @@ def throttled(customer_id: int, days: int, now: dt.datetime | None = None) -> bo
     return Invitation.objects.filter(customer_id=customer_id, sent_at__gt=since).exists()
 
 
-def matching_policy(trigger: str, channel: str, ticket_type_id: int | None) -> SurveyPolicy | None:
-    for policy in SurveyPolicy.objects.filter(trigger=trigger, is_active=True).select_related(
-        "template"
-    ):
+def matching_policy(
+    trigger: str,
+    channel: str,
+    ticket_type_id: int | None,
+    policies: list[SurveyPolicy] | None = None,
+) -> SurveyPolicy | None:
+    """The first active policy for this trigger that takes the channel and work-order type;
+    ``policies`` are the trigger's active policies when the caller has read them already."""
+    if policies is None:
+        policies = active_policies(trigger)
+    for policy in policies:
         if policy.channel and policy.channel != channel:
             continue
         if policy.ticket_type_id and policy.ticket_type_id != ticket_type_id:
@@ -133,6 +140,57 @@ def matching_policy(trigger: str, channel: str, ticket_type_id: int | None) -> S
         if policy.template.is_active:
             return policy
     return None
+
+
+def active_policies(trigger: str) -> list[SurveyPolicy]:
+    return list(
+        SurveyPolicy.objects.filter(trigger=trigger, is_active=True).select_related("template")
+    )
+
+
+def invitation_row(
+    *,
+    version: SurveyVersion,
+    trigger: str,
+    delivery: str,
+    customer: Any,
+    now: dt.datetime,
+    policy: SurveyPolicy | None = None,
+    ticket: Any = None,
+    call: Any = None,
+    chat_ref: str = "",
+    channel: str = "",
+    agent: User | None = None,
+    team: Any = None,
+    expires_days: int = 14,
+) -> Invitation:
+    """An unsaved invitation on ``version``, sent at ``now``, with its secret nonce."""
+    return Invitation(
+        version=version,
+        policy=policy,
+        trigger=trigger,
+        delivery=delivery,
+        channel=channel,
+        customer=customer,
+        ticket=ticket,
+        call=call,
+        chat_ref=chat_ref[:64],
+        ticket_type_id=getattr(ticket, "ticket_type_id", None),
+        agent=agent,
+        team=team,
+        nonce=secrets.token_urlsafe(32),
+        sent_at=now,
+        expires_at=now + dt.timedelta(days=max(expires_days, 1)),
+    )
+
+
+def sent_data(invitation: Invitation) -> dict[str, Any]:
+    """The ``survey_sent`` event's data."""
+    return {
+        "delivery": invitation.delivery,
+        "trigger": invitation.trigger,
+        "version": invitation.version_id,
+    }
 
 
 def invite(
@@ -155,30 +213,28 @@ def invite(
     version = template.current()
     if version is None:
         raise ValidationError({"template": [_("This survey has no questions yet.")]})
-    now = timezone.now()
-    invitation = Invitation.objects.create(
+    invitation = invitation_row(
         version=version,
         policy=policy,
         trigger=trigger,
         delivery=delivery,
-        channel=channel,
         customer=customer,
+        now=timezone.now(),
         ticket=ticket,
         call=call,
-        chat_ref=chat_ref[:64],
-        ticket_type_id=getattr(ticket, "ticket_type_id", None),
+        chat_ref=chat_ref,
+        channel=channel,
         agent=agent,
         team=team,
-        nonce=secrets.token_urlsafe(32),
-        sent_at=now,
-        expires_at=now + dt.timedelta(days=max(expires_days, 1)),
+        expires_days=expires_days,
     )
+    invitation.save(force_insert=True)
     events.record(
         "survey_sent",
         invitation,
         actor=actor,
         object_repr=getattr(ticket, "number", "") or f"#{invitation.pk}",
-        data={"delivery": delivery, "trigger": trigger, "version": version.pk},
+        data=sent_data(invitation),
     )
     if delivery in (Delivery.EMAIL, Delivery.SMS):
         from kefu.surveys.tasks import deliver_invitation_task

@@ -32,8 +32,9 @@ def register() -> None:
     from kefu.core.navigation import NavItem, register_nav
     from kefu.core.permissions import SCOPES
     from kefu.portal.home import Section, register_section
-    from kefu.surveys.hooks import on_ticket_change
+    from kefu.surveys.hooks import on_ticket_change, on_ticket_events
     from kefu.surveys.views import ticket_panel
+    from kefu.tickets.services.bulk import register_bulk_ticket_hook
     from kefu.tickets.services.common import register_ticket_hook
 
     register_perm(
@@ -52,6 +53,7 @@ def register() -> None:
     SCOPES.setdefault("surveys:write", _("Record follow-up calls and survey results"))
     register_labels(ACTION_LABELS)
     register_ticket_hook(on_ticket_change)
+    register_bulk_ticket_hook(on_ticket_events, replaces=on_ticket_change)
     from kefu.calls.services import register_wrap_up_hook
     from kefu.surveys.services import call_ended
 
