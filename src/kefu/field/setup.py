@@ -1,5 +1,6 @@
 """What field service adds when Kefu starts: permissions, menus, timeline labels, the ticket
-page's panel, the work-order hook for contract deadlines and webhook event types."""
+page's panel, the work-order hooks for contract deadlines (one by one and for a batch) and
+webhook event types."""
 
 from __future__ import annotations
 
@@ -45,6 +46,7 @@ def register() -> None:
     from kefu.field.dashboard import field_card
     from kefu.field.deadlines import on_ticket_event
     from kefu.field.views import ticket_panel
+    from kefu.tickets.services.bulk import register_bulk_ticket_hook
     from kefu.tickets.services.common import register_ticket_hook
     from kefu.tickets.services.webhooks import register_event_type
 
@@ -69,6 +71,7 @@ def register() -> None:
         }
     )
     register_ticket_hook(on_ticket_event)
+    register_bulk_ticket_hook(meet_deadlines, replaces=on_ticket_event)
     register_ticket_panel(ticket_panel)
     register_card(field_card)
     for action, event_type in (
@@ -85,6 +88,29 @@ def register() -> None:
         NavItem("field_assets", _("Assets"), "field:assets", "hdd-rack", "manage", order=55, perm="field.view"),
         NavItem("field_parts", _("Spare parts"), "field:parts", "box-seam", "manage", order=56, perm="field.view"),
     )  # fmt: skip
+
+
+def meet_deadlines(tickets: list[Any], events: list[Any]) -> None:
+    """Batch version of ``deadlines.on_ticket_event`` (one reply to many work orders): the
+    workaround and resolution deadlines of every work order the batch resolved or closed are
+    met at that event's time, with one statement per time."""
+    from kefu.field.deadlines import K
+    from kefu.field.models import Deadline
+
+    first: dict[int, Any] = {}
+    for event in events:
+        if event.action != "ticket_status_changed":
+            continue
+        status = (event.changes or {}).get("status")
+        if status and status[1] in ("resolved", "closed"):
+            first.setdefault(event.object_id, event.at)  # a later one finds them met already
+    by_time: dict[Any, list[int]] = {}
+    for ticket_id, at in first.items():
+        by_time.setdefault(at, []).append(ticket_id)
+    for at, ids in by_time.items():
+        Deadline.objects.filter(
+            ticket_id__in=ids, kind__in=(K.WORKAROUND, K.RESOLUTION), met_at__isnull=True
+        ).update(met_at=at)
 
 
 def _visit_summary(event: Any) -> str:

@@ -835,14 +835,68 @@ def on_ticket_event(ticket: Any, event: Any) -> None:
     item = QueueItem.objects.select_for_update().filter(ticket_id=ticket.pk, state__in=LIVE).first()
     if item is None:
         return
-    if not ticket.is_open:
+    _leave_if_done(item, action, is_open=ticket.is_open, assignee_id=ticket.assignee_id)
+
+
+def _leave_if_done(item: QueueItem, action: str, *, is_open: bool, assignee_id: int | None) -> bool:
+    """Finish a work order's live queue item after a change that takes it out of the queue;
+    whether it was finished."""
+    if not is_open:
         finish(actor=None, item=item, cancelled=item.state != QueueItem.State.ASSIGNED)
     elif action == "ticket_escalated":
         finish(actor=None, item=item, cancelled=True)  # the second line takes it from here
-    elif item.state == QueueItem.State.ASSIGNED and ticket.assignee_id != item.agent_id:
+    elif item.state == QueueItem.State.ASSIGNED and assignee_id != item.agent_id:
         finish(actor=None, item=item, cancelled=True)  # escalated, or handed to someone else
-    elif ticket.assignee_id is not None and ticket.assignee_id != item.agent_id:
+    elif assignee_id is not None and assignee_id != item.agent_id:
         finish(actor=None, item=item, cancelled=True)  # given to someone by hand
+    else:
+        return False
+    return True
+
+
+def on_ticket_events(tickets: Sequence[Any], events_: Sequence[Any]) -> None:
+    """Batch version of :func:`on_ticket_event` (one reply to many work orders): the live
+    queue items of the whole batch are read with one statement, and each leaves its queue
+    as it would after that event one by one (the work order's state at each event is worked
+    out backwards from its final state through the events' changes)."""
+    by_pk = {t.pk: t for t in tickets}
+    routed = [e for e in events_ if e.action in ROUTED_ACTIONS and e.object_id in by_pk]
+    if not routed or not routing_active():
+        return
+    for event in routed:
+        if event.action == "ticket_created":
+            on_ticket_event(by_pk[event.object_id], event)
+    later = [e for e in routed if e.action != "ticket_created"]
+    items = {
+        item.ticket_id: item
+        for item in QueueItem.objects.select_for_update().filter(
+            ticket_id__in={e.object_id for e in later}, state__in=LIVE
+        )
+    }
+    if not items:
+        return
+    # (is_open, assignee) after each event, from the final state back through the changes
+    after: dict[int, tuple[bool, int | None]] = {}
+    state = {pk: (by_pk[pk].is_open, by_pk[pk].assignee_id) for pk in items}
+    for event in reversed(events_):
+        pk = event.object_id
+        if pk not in state:
+            continue
+        is_open, assignee_id = state[pk]
+        after[id(event)] = (is_open, assignee_id)
+        changes = event.changes or {}
+        if "status" in changes:
+            is_open = changes["status"][0] in OPEN_STATES
+        if "assignee" in changes:
+            assignee_id = changes["assignee"][0]
+        state[pk] = (is_open, assignee_id)
+    for event in later:
+        item = items.get(event.object_id)
+        if item is None:
+            continue
+        is_open, assignee_id = after[id(event)]
+        if _leave_if_done(item, event.action, is_open=is_open, assignee_id=assignee_id):
+            del items[event.object_id]
 
 
 # --- after commit ---------------------------------------------------------------------------------

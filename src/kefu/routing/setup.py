@@ -34,7 +34,8 @@ def register() -> None:
 
     from kefu.core.labels import register_labels
     from kefu.core.navigation import NavItem, register_nav, register_topbar
-    from kefu.routing.services import on_ticket_event
+    from kefu.routing.services import on_ticket_event, on_ticket_events
+    from kefu.tickets.services.bulk import register_bulk_ticket_hook
     from kefu.tickets.services.common import register_ticket_hook
 
     register_perm(
@@ -52,6 +53,7 @@ def register() -> None:
     SCOPES.setdefault("routing:write", _("Queues: presence, offers, callbacks"))
     register_labels(ACTION_LABELS)
     register_ticket_hook(on_ticket_event)
+    register_bulk_ticket_hook(on_ticket_events, replaces=on_ticket_event)
     register_nav(
         NavItem("routing", _("Queues"), "routing:board", "people", "work", order=15,
                 visible=lambda u: takes_work(u) or _supervises(u)),
