@@ -294,8 +294,13 @@ def _collect_static_once() -> None:
 
 
 @pytest.fixture
-def asgi_server(transactional_db: Any, settings: Any) -> Iterator[AsgiServer]:
-    """Kefu served by uvicorn (with WebSockets) against the test database."""
+def asgi_server(
+    transactional_db: Any, django_db_serialized_rollback: Any, settings: Any
+) -> Iterator[AsgiServer]:
+    """Kefu served by uvicorn (with WebSockets) against the test database. Like every test
+    that commits, it restores the migrations' rows afterwards (serialized rollback): a flush
+    without it lets Django re-create the content types under new ids, and the next test that
+    restores the serialized rows then fails on their unique names."""
     _collect_static_once()
     server = AsgiServer()
     yield server

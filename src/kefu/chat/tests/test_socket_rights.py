@@ -11,7 +11,7 @@ from kefu.chat.tests.test_sockets import _agent, _cookie, _guest, _until, live_c
 from kefu.testing.factories import make_customer
 from kefu.testing.fixtures import run_async
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from kefu.chat.consumers import AgentConsumer, GuestConsumer
 from kefu.chat.models import Message
 from kefu.testing.fixtures import run_async
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
 def _app() -> Any:

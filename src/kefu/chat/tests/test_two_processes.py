@@ -23,7 +23,7 @@ from kefu.chat.models import Message
 from kefu.chat.tests.wsclient import ChatClient
 from kefu.testing.fixtures import run_async
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 ROOT = Path(__file__).resolve().parents[4]
 APP_NAME = "kefu-chat-cluster-test"
 

@@ -19,7 +19,7 @@ from kefu.core.routing import websocket_urlpatterns
 from kefu.testing.factories import make_ticket
 from kefu.testing.fixtures import run_async
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
 def _session_cookie(user: Any) -> bytes:

@@ -199,7 +199,7 @@ def test_passwords_are_stored_encrypted(mailbox_factory: Any) -> None:
     assert crypto.decrypt(mailbox.out_password) == "smtp-pass-2026"
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_watcher_takes_mail_as_it_arrives(dovecot: Any, mailbox_factory: Any) -> None:
     from kefu.email.services import watch_mailbox
 

@@ -24,7 +24,7 @@ from kefu.email.models import FetchedUid, InboundEmail
 from kefu.email.services.fetch import BATCH_MESSAGES
 from kefu.tickets.models import Ticket
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 MESSAGES = 300
 

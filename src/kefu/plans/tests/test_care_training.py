@@ -97,7 +97,7 @@ def test_a_callback_three_days_after_an_upgrade(centre, plan_types, clock_at, at
     assert target.callback.created_at == timezone.now()
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_several_workers_reach_each_customer_once():
     from kefu.plans.defaults import install
     from kefu.testing.factories import frontline_setup

@@ -155,7 +155,7 @@ def test_a_rectification_past_its_deadline_escalates_once_a_day(inspection, cloc
     assert escalate_overdue() == []
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_concurrent_sweeps_escalate_each_rectification_once(clock_at):
     from django.utils import timezone
 

@@ -103,7 +103,7 @@ def test_a_plan_needs_a_valid_schedule_and_a_checklist(centre, plan_types):
                     checklist=checklist())  # fmt: skip
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_several_workers_make_each_round_exactly_once():
     from kefu.plans.defaults import install
     from kefu.testing.factories import frontline_setup

@@ -111,7 +111,7 @@ def test_threshold_form_refuses_nonsense(centre: dict[str, Any]) -> None:
 
 
 def test_the_socket_sends_the_snapshot_to_a_leader_and_refuses_an_agent(
-    transactional_db: Any,
+    transactional_db: Any, django_db_serialized_rollback: Any
 ) -> None:
     from channels.testing import WebsocketCommunicator
 
