@@ -172,6 +172,9 @@ def register() -> None:
     register_card(dashboard.sensitive_card)
     register_history_provider(history.ticket_history)
     register_ticket_hook(queue_webhooks)
+    from kefu.tickets.services.bulk import queue_webhooks_many, register_bulk_ticket_hook
+
+    register_bulk_ticket_hook(queue_webhooks_many, replaces=queue_webhooks)
     register_subscription("ticket", _ticket_group)
 
 

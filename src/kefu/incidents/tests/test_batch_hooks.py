@@ -119,3 +119,66 @@ def test_work_orders_leave_their_queue_as_one_by_one(centre):
     assert {state for _t, state, _f in items} == {"cancelled", "done"}
     assert [(t, s) for t, s, _f in items if t == served.pk] == [(served.pk, "done")]
     assert len(finished) == 3 and load == 0
+
+
+def test_webhook_deliveries_are_the_ones_one_by_one_writes(centre):
+    from kefu.tickets.models import WebhookDelivery
+    from kefu.tickets.services import webhooks
+    from kefu.tickets.tests.test_webhooks import Receiver
+
+    # given a webhook for every event and one for status changes only, on a real receiver
+    receiver = Receiver()
+    try:
+        every = webhooks.create_webhook(
+            actor=centre["admin"], name="CRM", url=receiver.url, allow_private=True
+        )
+        status_only = webhooks.create_webhook(
+            actor=centre["admin"],
+            name="大屏",
+            url=receiver.url,
+            events_=["ticket.status_changed"],
+            allow_private=True,
+        )
+        assigned = make_ticket(actor=centre["agent"], title="停电", assignee=centre["agent"])
+        tickets = [assigned, make_ticket(actor=centre["agent"], title="没电")]
+        first = WebhookDelivery.objects.order_by("-id").values_list("id", flat=True).first()
+        before = len(receiver.requests)
+
+        def outcome():
+            rows = []
+            for d in WebhookDelivery.objects.filter(id__gt=first).order_by("id"):
+                payload = dict(d.payload)
+                event = Event.objects.get(pk=d.event_id)
+                assert payload.pop("id") == event.pk
+                assert payload.pop("occurred_at") == event.at.isoformat()
+                ticket = dict(payload.pop("ticket"))
+                assert ticket.pop("updated_at")
+                data = dict(payload.pop("data"))
+                data.pop("message", None)
+                rows.append((d.webhook_id, d.event_type, d.state, payload, ticket, data))
+            return sorted(rows, key=repr), len(receiver.requests)
+
+        # when they are answered through the batch path and one by one
+        (batch, batch_sent), (single, single_sent) = _both_ways(
+            tickets, centre["supervisor"], outcome
+        )
+    finally:
+        receiver.stop()
+    # then the same deliveries were written, each describing the work order after its event,
+    # and delivered
+    assert batch == single
+    assert (batch_sent - before, single_sent - batch_sent) == (6, 6)
+    by_type = sorted(
+        (webhook, kind, ticket["status"]) for webhook, kind, _s, _p, ticket, _d in single
+    )
+    assert by_type == sorted(
+        [
+            (every.pk, "ticket.replied", "in_progress"),
+            (every.pk, "ticket.replied", "in_progress"),
+            (every.pk, "ticket.status_changed", "resolved"),
+            (every.pk, "ticket.status_changed", "resolved"),
+            (status_only.pk, "ticket.status_changed", "resolved"),
+            (status_only.pk, "ticket.status_changed", "resolved"),
+        ]
+    )
+    assert {state for _w, _k, state, _p, _t, _d in single} == {"delivered"}
