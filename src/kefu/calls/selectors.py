@@ -78,6 +78,7 @@ class KpiQuery:
     short_abandon_s: int = kpi.DEFAULT_SHORT_ABANDON_S
     service_level_s: int = kpi.DEFAULT_SERVICE_LEVEL_S
     timely_ring_s: int = kpi.DEFAULT_TIMELY_RING_S
+    per_agent: bool = True  # False: leave ``by_agent`` empty (a screen that shows no agents)
 
     @property
     def bounds(self) -> tuple[dt.datetime, dt.datetime]:
@@ -313,7 +314,7 @@ def kpi_report(q: KpiQuery) -> KpiReport:
     queue_index = {name: i for i, name in enumerate(queue_names)}
     _ids, per_queue = _group(np.array([queue_index[n] for n in queues], dtype=np.int64), sums)
     by_agent = []
-    for agent, *values in sorted(_agent_rows(q), key=lambda r: r[0] or ""):
+    for agent, *values in sorted(_agent_rows(q) if q.per_agent else [], key=lambda r: r[0] or ""):
         if agent:
             by_agent.append((agent, kpi.compute(_totals(values, staffed_agent.get(agent)))))
     total = _from_row(full.sum(axis=0), int(staffed_col.sum()) if has_staff else None)

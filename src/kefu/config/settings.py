@@ -74,6 +74,11 @@ if _database_url.startswith(("postgres://", "postgresql://")):
         "max_size": ENV.integer("KEFU_DB_POOL_SIZE", minimum=1, maximum=200) or 10,
         "timeout": 20,
     }
+    if not ENV.boolean("KEFU_DB_JIT"):
+        # A libpq startup option, so every pooled connection has it without a round trip.
+        # (Behind PgBouncer, add "options" to its ignore_startup_parameters, or set
+        # `ALTER DATABASE kefu SET jit = off` and KEFU_DB_JIT=1.)
+        _db["OPTIONS"]["options"] = "-c jit=off"
     _db["TEST"] = {"NAME": f"test_{_db['NAME']}"}
 else:
     _sqlite_path = (

@@ -87,7 +87,7 @@ def _compute_snapshot(now: dt.datetime | None) -> dict[str, Any]:
     today = timezone.localtime(now, tz).date()
     scope = F.Scope(today, today, tz)
     facts: Facts = F.gather(scope, sources=["tickets", "surveys", "live"])
-    report = F.call_report(scope)
+    report = F.call_report(scope, per_agent=False)  # the board shows queues, not agents' calls
     if report is not None:
         facts.calls = report.total
     figures = values(facts, TILES)

@@ -39,14 +39,28 @@ def visible_item(user: User, item_id: int) -> QueueItem:
 
 def agents_overview() -> list[dict[str, Any]]:
     """Every active agent with their presence and load per channel (active, capacity)."""
+    # read once a second by the wall board for every agent: only the columns shown
     agents = list(
         User.objects.filter(is_active=True, role__in=AGENT_ROLES)
         .select_related("presence")
+        .only(
+            "id",
+            "username",
+            "display_name",
+            "employee_no",
+            "presence__user",
+            "presence__state",
+            "presence__since",
+            "presence__reason",
+        )  # fmt: skip
         .order_by("employee_no", "username")
     )
     loads: dict[int, dict[str, tuple[int, int]]] = {}
-    for row in AgentLoad.objects.filter(user__in=agents):
-        loads.setdefault(row.user_id, {})[row.channel] = (row.active, row.capacity)
+    rows_of_load = AgentLoad.objects.filter(
+        user__is_active=True, user__role__in=AGENT_ROLES
+    ).values_list("user_id", "channel", "active", "capacity")
+    for user_id, channel, active, capacity in rows_of_load:
+        loads.setdefault(user_id, {})[channel] = (active, capacity)
     rows = []
     for agent in agents:
         presence = getattr(agent, "presence", None)

@@ -99,3 +99,17 @@ def test_the_production_channel_layer_reads_longer_than_it_blocks():
     (host,) = json.loads(done.stdout.strip().splitlines()[-1])
     assert host["address"] == "redis://127.0.0.1:6379/3"
     assert host["socket_timeout"] > RedisChannelLayer.brpop_timeout
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_postgresql_connections_run_without_jit_unless_asked():
+    """JIT compiling took longer than the wall board's queries themselves; Kefu's connections
+    turn it off unless KEFU_DB_JIT=1."""
+    from django.conf import settings
+    from django.db import connection
+
+    assert settings.DATABASES["default"]["OPTIONS"]["options"] == "-c jit=off"
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW jit")
+        assert cursor.fetchone()[0] == "off"
