@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Q, QuerySet, prefetch_related_objects
 from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils import timezone
@@ -71,10 +71,10 @@ def _require_chat_staff(user: Any) -> None:
         raise PermissionDenied(_("You do not have permission to do this."))
 
 
-def _sees_whispers(user: Any, pk: int) -> bool:
+def _sees_whispers(user: Any, right: str) -> bool:
     """Whispers are for the chat's staff (its agent, supervisors), not for transcript readers;
     the same rule as the transcript screen."""
-    return chat_right(user, pk) != "read" or has_perm(user, "chat.supervise")
+    return right != "read" or has_perm(user, "chat.supervise")
 
 
 # --- shapes ---------------------------------------------------------------------------------------
@@ -258,8 +258,11 @@ def chat_queue(request: HttpRequest) -> dict[str, Any]:
     waited there and the estimate the customer is shown."""
     require_perm(request.user, "chat.supervise")
     shown = _customer_shown(request.user)
+    queued = services.live_queue()
+    # a transferred chat may carry its work order already
+    prefetch_related_objects([row.conversation for row in queued], "ticket")
     items = []
-    for row in services.live_queue():
+    for row in queued:
         item = row.conversation.queue_item
         assert item is not None
         items.append(
@@ -280,11 +283,12 @@ def chat_queue(request: HttpRequest) -> dict[str, Any]:
 def get_chat(request: HttpRequest, chat_id: PathId) -> dict[str, Any]:
     """Messages in order; whispers only for the chat's agent and supervisors."""
     data = _chat(request, chat_id)
-    whispers = _sees_whispers(request.user, chat_id)
+    right = chat_right(request.user, chat_id)
+    whispers = _sees_whispers(request.user, right)
     rows = services.messages_after(chat_id, 0, for_staff=whispers, limit=TRANSCRIPT_LIMIT)
     return {
         **data,
-        "right": chat_right(request.user, chat_id),
+        "right": right,
         "whispers_shown": whispers,
         "messages": [_message(m) for m in rows],
     }
@@ -299,7 +303,7 @@ def export_transcript(request: HttpRequest, chat_id: PathId) -> HttpResponse:
     """One row per message (whispers as in the chat's view); cells that a spreadsheet would
     read as a formula are written as text."""
     conversation = access_chat(request.user, chat_id)
-    whispers = _sees_whispers(request.user, chat_id)
+    whispers = _sees_whispers(request.user, chat_right(request.user, chat_id))
     rows = services.messages_after(chat_id, 0, for_staff=whispers, limit=TRANSCRIPT_LIMIT)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="chat-{conversation.pk}.csv"'

@@ -229,6 +229,22 @@ def test_the_serving_agent_reads_the_transcript_in_order_with_whispers(
     assert body["messages"][-2]["author_name"] == world["agent"].display_name
 
 
+def test_one_chat_and_its_export_within_a_query_budget(
+    world: dict[str, Any], django_assert_max_num_queries: Any
+) -> None:
+    # given: a long chat
+    chat = world["ours"]
+    for n in range(40):
+        services.post_message(conversation_id=chat.pk, sender="guest", body=f"第{n}条")
+    api = _api(world["supervisor"])
+    # when / then
+    with django_assert_max_num_queries(9):
+        body = api.get(f"chats/{chat.pk}").json()
+    assert len(body["messages"]) == Message.objects.filter(conversation=chat).count() == 44
+    with django_assert_max_num_queries(9):
+        assert api.get(f"chats/{chat.pk}/transcript.csv").status_code == 200
+
+
 def test_a_transcript_reader_never_sees_whispers(world: dict[str, Any]) -> None:
     # given: the chat has ended, so its agent now only reads it
     services.end_chat(actor=world["agent"], conversation=world["ours"], wrap_up=world["code"])
@@ -291,10 +307,16 @@ def test_the_live_queue_reads_all_chats_at_once(
 ) -> None:
     for n in range(20):
         services.start_chat(widget=world["widget"], name=f"客{n}")
+    # and a chat with a work order, transferred back to the queue
+    services.create_ticket_from_chat(actor=world["agent"], conversation=world["ours"],
+                                     ticket_type="consultation", title="停电")  # fmt: skip
+    services.transfer_chat(actor=world["supervisor"], conversation=world["ours"],
+                           team=world["front"])  # fmt: skip
     api = _api(world["supervisor"])
     with django_assert_max_num_queries(8):
         body = api.get("chats/queue").json()
-    assert [row["position"] for row in body["items"]] == list(range(1, 21))
+    assert [row["position"] for row in body["items"]] == list(range(1, 22))
+    assert body["items"][-1]["chat"]["ticket"] is not None
 
 
 # --- acting ---------------------------------------------------------------------------------------
