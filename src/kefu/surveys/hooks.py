@@ -221,9 +221,9 @@ def _invite(
         )
         for task in tasks
     ]
-    from kefu.surveys.tasks import deliver_invitation_task
+    delivered = [i.pk for _t, i, _p in rows if i.delivery in (Delivery.EMAIL, Delivery.SMS)]
+    if delivered:
+        from kefu.surveys.tasks import deliver_invitations_task
 
-    for _ticket, invitation, _plan in rows:
-        if invitation.delivery in (Delivery.EMAIL, Delivery.SMS):
-            jobs.enqueue(deliver_invitation_task, invitation.pk)
+        jobs.enqueue(deliver_invitations_task, delivered)  # one job, one mail connection
     return written

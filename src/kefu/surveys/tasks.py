@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from celery import shared_task
 from django.conf import settings
@@ -36,16 +37,38 @@ def _address(invitation: Invitation, kind: str) -> str:
 
 @shared_task(name="kefu.surveys.deliver_invitation")
 def deliver_invitation_task(invitation_id: int) -> None:
+    _deliver(invitation_id)
+
+
+@shared_task(name="kefu.surveys.deliver_invitations")
+def deliver_invitations_task(invitation_ids: list[int]) -> None:
+    """Deliver the invitations a batch made (one reply to many work orders), each as
+    :func:`deliver_invitation_task` does, the e-mails over one SMTP connection (opened again
+    after a failure)."""
+    from django.core.mail import get_connection
+
+    connection = get_connection()
+    try:
+        for invitation_id in invitation_ids:
+            if not _deliver(invitation_id, connection):
+                connection.close()
+    finally:
+        connection.close()
+
+
+def _deliver(invitation_id: int, connection: Any = None) -> bool:
+    """Send one invitation's link and record the outcome; False when sending failed."""
     invitation = (
         Invitation.objects.select_related("customer", "ticket").filter(pk=invitation_id).first()
     )
     if invitation is None or invitation.address or invitation.status != Invitation.Status.SENT:
-        return  # gone, or already delivered
+        return True  # gone, or already delivered
     kind = "email" if invitation.delivery == Delivery.EMAIL else "phone"
     address = _address(invitation, kind)
     url = survey_url(invitation)
     language = "en" if str(invitation.customer.language).startswith("en") else "zh-hans"
     error = ""
+    broken = False  # the mail server failed us: a kept connection is not to be trusted
     if not address:
         error = "no address"
     else:
@@ -56,12 +79,15 @@ def deliver_invitation_task(invitation_id: int) -> None:
             }
             try:
                 if invitation.delivery == Delivery.EMAIL:
-                    send_mail(subject, text, None, [address])
+                    if connection is not None:
+                        connection.open()  # kept open for the next one (no-op when open)
+                    send_mail(subject, text, None, [address], connection=connection)
                 else:
                     sms.backend().send(address, text)
             except Exception as exc:  # noqa: BLE001 - a failed delivery is recorded, not raised
                 log.warning("survey %s not delivered", invitation_id, exc_info=True)
                 error = type(exc).__name__
+                broken = True
     with transaction.atomic():
         invitation = Invitation.objects.select_for_update().get(pk=invitation_id)
         if error:
@@ -74,3 +100,4 @@ def deliver_invitation_task(invitation_id: int) -> None:
             actor=None,
             data={"delivery": invitation.delivery, **({"error": error} if error else {})},
         )
+    return not broken

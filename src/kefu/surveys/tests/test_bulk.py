@@ -161,3 +161,81 @@ def test_the_batch_hook_writes_what_the_per_work_order_hook_writes(centre, surve
     assert ("survey_loop_closed", lead.pk, tickets["looped"].number) in [e[:3] for e in events]
     assert single["looped"]["invitations"] == []  # surveyed (and answered) minutes ago
     assert batch_mails == ["sun@example.com", "zhang@example.com"]
+
+
+class _Smtp:
+    """A real SMTP server on loopback that counts connections and refuses some addresses."""
+
+    def __init__(self, refuse):
+        from aiosmtpd.controller import Controller
+
+        from kefu.email.tests.conftest import _free_port
+
+        self.connections, self.received = 0, []
+        sink = self
+
+        class Handler:
+            async def handle_EHLO(self, server, session, envelope, hostname, responses):  # noqa: N802
+                sink.connections += 1
+                session.host_name = hostname
+                return responses
+
+            async def handle_RCPT(self, server, session, envelope, address, options):  # noqa: N802
+                if address in refuse:
+                    return "550 5.1.1 No such user"
+                envelope.rcpt_tos.append(address)
+                return "250 OK"
+
+            async def handle_DATA(self, server, session, envelope):  # noqa: N802
+                sink.received += envelope.rcpt_tos
+                return "250 OK"
+
+        self.port = _free_port()
+        self.controller = Controller(Handler(), hostname="127.0.0.1", port=self.port)
+        self.controller.start()
+
+
+def test_a_batch_delivers_its_survey_mails_over_one_connection(centre, survey, settings):
+    from kefu.surveys.tasks import deliver_invitations_task
+
+    # given three e-mail survey invitations from one batch, one to an address that is refused
+    server = _Smtp(refuse={"bad@example.com"})
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", server.port
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+    try:
+        tickets = [
+            make_ticket(
+                actor=centre["agent"],
+                type_code="consultation",
+                customer=make_customer(name=f"客户{i}", email=f"{name}@example.com").pk,
+            )
+            for i, name in enumerate(("a", "bad", "c"))
+        ]
+        jobs = []
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(
+                "kefu.core.jobs.enqueue", lambda task, *args, **kw: jobs.append((task, args))
+            )
+            reply_and_resolve_many(tickets, actor=centre["supervisor"], body=REPLY)
+        [ids] = [args[0] for task, args in jobs if task is deliver_invitations_task]
+        # when the batch's delivery job runs, twice (a retried job)
+        deliver_invitations_task(ids)
+        deliver_invitations_task(ids)
+    finally:
+        server.controller.stop()
+    # then each was delivered or failed once, over one connection plus one after the failure
+    assert sorted(server.received) == ["a@example.com", "c@example.com"]
+    assert server.connections == 2
+    assert dict(Invitation.objects.filter(pk__in=ids).values_list("address", "status")) == {
+        "a@example.com": "sent",
+        "bad@example.com": "failed",
+        "c@example.com": "sent",
+    }
+    actions = Event.objects.filter(object_type="invitation", object_id__in=ids)
+    assert sorted(actions.exclude(action="survey_sent").values_list("action", flat=True)) == [
+        "survey_delivered",
+        "survey_delivered",
+        "survey_not_delivered",
+    ]
