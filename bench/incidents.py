@@ -8,8 +8,10 @@
    ``kefu worker`` (Celery, --workers processes, default 4) as in production; it replies to and
    resolves every linked work order through ``reply_and_resolve_many`` (a batch of a few
    hundred per transaction) — events, SLA clocks (started for each work order when loaded),
-   routing, surveys, webhooks and the e-mail reply hook all run for each. Timed from the
-   request until the job marks the incident finished (close_s).
+   routing, surveys, webhooks and the e-mail reply hook all run for each, through their batch
+   versions. Timed from the request until the job marks the incident finished (close_s); the
+   e-mail replies go out through the sending job, one SMTP connection per job, to a loopback
+   server that counts them (email_all_sent_s, from the same request).
 4. The job is run a second time, as a retry would, and every linked work order is checked to
    hold exactly one reply.
 5. A sample of new matching work orders opened through ``create_ticket`` while the incident is
