@@ -74,7 +74,7 @@ def _outcome(tickets: dict[str, Ticket], smtp: Any, first_mail: int) -> dict[str
         mails = []
         for o in OutboundEmail.objects.filter(ticket=ticket).order_by("id"):
             assert o.message_id.startswith(f"<kefu.{ticket.number}.")
-            reply = Message.objects.get(pk=o.ticket_message_id)
+            reply = Message.objects.get(pk=o.ticket_message_id or 0)
             mails.append(
                 {
                     "mailbox": o.mailbox_id,
@@ -210,6 +210,7 @@ def test_sending_many_logs_and_retries_each_and_never_sends_twice(
     ]
     busy, gone = by_to["c1@example.com"], by_to["c3@example.com"]
     assert (busy.attempts, busy.last_error) == (1, "451 4.3.0 Mailbox busy, try later")
+    assert busy.next_attempt_at is not None
     assert 60 <= (busy.next_attempt_at - before).total_seconds() < 65
     assert (gone.state, gone.next_attempt_at, gone.last_error) == (
         "failed",
