@@ -100,7 +100,8 @@ class ReportsFiguresOut(Out):
 def figures(request: HttpRequest, q: Query[ReportsQuery]) -> dict[str, Any]:
     require_perm(request.user, "reports.view")
     scope = _scope(q)
-    facts = F.gather(scope, sources=[s for s in SOURCES if s != "live"])
+    # the built-in sources but the present moment, and every registered one (e.g. chat)
+    facts = F.gather(scope, sources=[*(s for s in SOURCES if s != "live"), *F.EXTRA_SOURCES])
     chosen = [m for m, d in METRICS.items() if d.source != "live"]
     return {"start": scope.start, "end": scope.end, "figures": values(facts, chosen)}
 

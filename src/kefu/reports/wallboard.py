@@ -31,6 +31,8 @@ TILES = [
     "waiting_now", "longest_wait_now_s", "agents_available", "agents_busy", "agents_after_call",
     "agents_break", "service_level", "calls_answered", "calls_abandoned", "abandon_rate",
     "asa_s", "tickets_created", "sla_due_soon", "sla_overdue", "sensitive_open", "csat",
+    "chats_waiting_now", "chat_longest_wait_now_s", "chats_active_now", "chats_served",
+    "chat_wait_avg_s",
 ]  # fmt: skip
 QUEUE_FIGURES = ["waiting_now", "longest_wait_now_s"]
 
@@ -47,6 +49,8 @@ DEFAULT_THRESHOLDS: dict[str, tuple[float, float]] = {
     "sla_overdue": (1, 5),
     "sensitive_open": (1, 3),
     "csat": (85, 75),
+    "chats_waiting_now": (5, 10),
+    "chat_longest_wait_now_s": (60, 180),
 }
 
 
@@ -86,7 +90,7 @@ def _compute_snapshot(now: dt.datetime | None) -> dict[str, Any]:
     tz = timezone.get_current_timezone()
     today = timezone.localtime(now, tz).date()
     scope = F.Scope(today, today, tz)
-    facts: Facts = F.gather(scope, sources=["tickets", "surveys", "live"])
+    facts: Facts = F.gather(scope, sources=["tickets", "surveys", "live", "chat", "chat_now"])
     report = F.call_report(scope, per_agent=False)  # the board shows queues, not agents' calls
     if report is not None:
         facts.calls = report.total

@@ -120,6 +120,9 @@ def test_api_figures_match_the_report(known: dict[str, Any]) -> None:
     assert data["start"] == "2026-11-01"
     assert data["figures"]["tickets_created"] == 6
     assert data["figures"]["service_level"] == 50.0
+    # registered sources too (live chat: no chats in the known month), not the wall board's
+    assert (data["figures"]["chats_started"], data["figures"]["chat_satisfaction"]) == (0, None)
+    assert "chats_waiting_now" not in data["figures"]
 
 
 def test_an_unknown_category_filter_counts_nothing(known: dict[str, Any]) -> None:

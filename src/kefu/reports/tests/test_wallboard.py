@@ -50,6 +50,23 @@ def test_snapshot_lists_agents_with_state_and_reason(centre: dict[str, Any]) -> 
     assert tiles["agents_break"]["value"] == 1
 
 
+def test_the_snapshot_shows_live_chat(centre: dict[str, Any]) -> None:
+    # given: one chat waiting in a chat queue of the first line
+    from kefu.chat.models import Widget
+    from kefu.chat.services import start_chat
+    from kefu.routing.models import RoutingQueue
+
+    queue = RoutingQueue.objects.create(code="chat", name="在线", strategy="manual", kinds=["chat"])
+    queue.teams.set([centre["front"]])
+    widget = Widget.objects.create(name="官网", allowed_origins=["https://shop.example.com"])
+    start_chat(widget=widget, name="王女士")
+    # when
+    tiles = {t["id"]: t for t in compute_snapshot()["centre"]}
+    # then
+    assert (tiles["chats_waiting_now"]["value"], tiles["chats_active_now"]["value"]) == (1, 0)
+    assert (tiles["chats_served"]["value"], tiles["chat_wait_avg_s"]["value"]) == (0, None)
+
+
 def test_a_stored_threshold_colours_the_tile(centre: dict[str, Any]) -> None:
     # given
     from kefu.routing.services import set_presence
