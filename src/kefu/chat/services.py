@@ -13,6 +13,7 @@ Delivery guarantees (see docs/chat.md):
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import secrets
@@ -386,6 +387,11 @@ def post_message(
     text = clean_body(body) if upload is None else _clean(body, "body", 200)
     cid = clean_client_id(client_id)
     meta = check_file(upload) if upload is not None else None
+    if upload is None and sender != Message.Sender.SYSTEM and connection.vendor == "postgresql":
+        stored = _store_text(conversation_id, sender, text, cid, author)
+        if stored is not None:
+            return stored, True
+        # nothing written: a resend of a stored message, or a chat that has ended
     if cid is not None:
         found = Message.objects.filter(conversation_id=conversation_id, client_id=cid).first()
         if found is not None:
@@ -402,6 +408,73 @@ def post_message(
             raise
         return found, False
     return message, True
+
+
+_STORE_TEXT = (
+    "WITH counter AS ("
+    " UPDATE chat_conversation SET last_seq = last_seq + 1,"
+    " public_prev_seq = CASE WHEN %(public)s THEN public_seq ELSE public_prev_seq END,"
+    " public_seq = CASE WHEN %(public)s THEN last_seq + 1 ELSE public_seq END,"
+    " updated_at = %(now)s"
+    " WHERE id = %(conv)s AND state <> %(ended)s AND NOT EXISTS (SELECT 1 FROM chat_message"
+    " WHERE conversation_id = %(conv)s AND client_id = %(cid)s)"
+    " RETURNING last_seq, public_prev_seq"
+    "), stored AS ("
+    " INSERT INTO chat_message (conversation_id, seq, client_id, sender, author_id, body, file,"
+    " file_name, content_type, size, created_at)"
+    " SELECT %(conv)s, last_seq, %(cid)s, %(sender)s, %(author)s, %(body)s, '', '', '', 0,"
+    " %(now)s FROM counter RETURNING id, seq"
+    ") SELECT stored.id, stored.seq, counter.public_prev_seq FROM stored, counter"
+)
+
+
+def _store_text(
+    conversation_id: int, sender: str, text: str, cid: str | None, author: User | None
+) -> Message | None:
+    """A text message in one PostgreSQL statement (one round trip, no BEGIN or COMMIT of its
+    own): the counter row's ``UPDATE … RETURNING`` hands out the number and holds the row lock
+    until the ``INSERT`` of the same statement commits, exactly as :func:`_insert_message`
+    does in two. None when nothing was written because the client id is stored already or the
+    chat has ended (the statement's ``NOT EXISTS`` and ``state`` conditions); a resend racing
+    its original fails on the unique client id and the whole statement, number included, is
+    rolled back."""
+    public = sender != Message.Sender.WHISPER
+    now = timezone.now()
+    params: dict[str, Any] = {
+        "public": public,
+        "now": now,
+        "conv": conversation_id,
+        "ended": Conversation.State.ENDED,
+        "cid": cid,
+        "sender": sender,
+        "author": author.pk if author is not None else None,
+        "body": text,
+    }
+    try:
+        inside = transaction.atomic() if connection.in_atomic_block else contextlib.nullcontext()
+        with inside, connection.cursor() as cursor:
+            cursor.execute(_STORE_TEXT, params)
+            row = cursor.fetchone()
+    except IntegrityError:
+        if cid is None:
+            raise
+        return None
+    if row is None:
+        return None
+    message = Message(
+        pk=row[0],
+        conversation_id=conversation_id,
+        seq=row[1],
+        client_id=cid,
+        sender=sender,
+        author=author,
+        body=text,
+        created_at=now,
+    )
+    message._state.adding = False
+    message._state.db = connection.alias
+    message.prev_seq = row[2] if public else None  # type: ignore[attr-defined]
+    return message
 
 
 def check_file(upload: UploadedFile[Any]) -> tuple[str, str]:
