@@ -20,17 +20,24 @@ a log line; a flood or a bad token closes the socket (4403 / 1008).
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import logging
+import threading
 import time
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection
 from django.http import Http404
 
-from kefu.chat import services
+from kefu.chat import selectors, services
 from kefu.chat.models import Conversation, Message
 from kefu.core.realtime import user_group
 
@@ -49,10 +56,115 @@ RECHECK_SECONDS = 5.0  # a staff socket checks its right to a chat again this of
 LIVE_RIGHTS = ("agent", "watch")  # "read" (a transcript reader) never joins the live chat
 
 
+DB_THREADS = 3  # threads of a process that store and read chat messages (PostgreSQL)
+_executor: ThreadPoolExecutor | None = None
+
+
 def _db(func: Any) -> Any:
-    """Run ``func`` on the process's database thread (as every Channels consumer does), which
-    closes or returns its connection around each call."""
-    return database_sync_to_async(func)
+    """Run ``func`` on one of the chat's few database threads, which closes (returns to the pool)
+    its connection around each call. Channels' default is the process's one database thread,
+    where every socket's work waits behind every other's; with PostgreSQL a few threads store
+    side by side (the conversation's row lock keeps each chat in order), with SQLite one
+    thread keeps the single writer."""
+    global _executor
+    if _executor is None:
+        threads = DB_THREADS if connection.vendor == "postgresql" else 1
+        _executor = ThreadPoolExecutor(
+            max_workers=threads, thread_name_prefix="kefu-chat-db", initializer=_first_pool
+        )
+    return database_sync_to_async(func, thread_sensitive=False, executor=_executor)
+
+
+def close_db_threads() -> None:
+    """Stop the chat's database threads, each closing its connections first (tests call this
+    between event loops; a process that exits needs nothing)."""
+    global _executor
+    executor, _executor = _executor, None
+    if executor is None:
+        return
+    threads = getattr(executor, "_max_workers", 1)
+    barrier = threading.Barrier(threads, timeout=5)
+
+    def close() -> None:
+        from django.db import connections
+
+        connections.close_all()
+        with contextlib.suppress(threading.BrokenBarrierError):
+            barrier.wait()  # every thread takes one, so every thread closes its own
+
+    for _ in range(threads):
+        executor.submit(close)
+    executor.shutdown(wait=True)
+
+
+_pool_lock = threading.Lock()
+
+
+def _first_pool() -> None:
+    """Make sure the process's connection pool exists before a database thread starts: threads
+    that create it at the same moment each make one, and all but one are left holding
+    connections nobody returns."""
+    with _pool_lock:
+        if connection.vendor == "postgresql":
+            connection.pool  # type: ignore[attr-defined]  # noqa: B018 - creates the shared pool
+
+
+class _Batched:
+    """Reads of many chats that sockets of this process ask for at about the same time, made
+    in one trip to the database: while one read is under way, the next requests gather and go
+    together (pings from thousands of sockets become a few queries a second)."""
+
+    def __init__(self, read: Callable[[list[int]], dict[int, Any]]) -> None:
+        self.read = read
+        self.waiting: dict[int, list[asyncio.Future[Any]]] = {}
+        self.running: asyncio.Future[None] | None = None
+
+    async def get(self, key: int) -> Any:
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self.waiting.setdefault(key, []).append(future)
+        if self.running is None:
+            self.running = asyncio.ensure_future(self._run())
+        return await future
+
+    async def _run(self) -> None:
+        try:
+            while self.waiting:
+                batch, self.waiting = self.waiting, {}
+                try:
+                    found = await _db(self.read)(list(batch))
+                except Exception as exc:  # noqa: BLE001 - handed to every waiter
+                    for futures in batch.values():
+                        for future in futures:
+                            if not future.done():
+                                future.set_exception(exc)
+                    continue
+                for key, futures in batch.items():
+                    for future in futures:
+                        if not future.done():
+                            future.set_result(found.get(key))
+        finally:
+            self.running = None
+
+
+_counters: dict[asyncio.AbstractEventLoop, _Batched] = {}
+LAYER_CALLS = 40  # of the channel layer's 100 pooled Redis connections a process has
+_layer_limits: dict[asyncio.AbstractEventLoop, asyncio.Semaphore] = {}
+
+
+def _read_counters(ids: list[int]) -> dict[int, tuple[int, int, str]]:
+    return selectors.chat_counters(ids)
+
+
+async def _chat_counters(conversation_id: int) -> tuple[int, int, str] | None:
+    """(last_seq, public_seq, state) of one chat, read together with other sockets' pings."""
+    loop = asyncio.get_running_loop()
+    batched = _counters.get(loop)
+    if batched is None:
+        for old in [other for other in _counters if other.is_closed()]:
+            del _counters[old]
+        batched = _counters[loop] = _Batched(_read_counters)
+    found: tuple[int, int, str] | None = await batched.get(conversation_id)
+    return found
 
 
 MAX_NUMBER = 2**63 - 1  # the largest a database integer holds
@@ -103,12 +215,37 @@ class _ChatSocket(AsyncWebsocketConsumer):  # type: ignore[misc]
         self.typed_at = 0.0
         await self.accept()
 
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        """As Channels dispatches, without its trip to the database thread before every event
+        to close old connections: every database call of these sockets goes through
+        :func:`_db`, which closes its connection itself, and thousands of sockets' events
+        would otherwise queue on that one thread."""
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
+
     async def disconnect(self, code: int) -> None:
         for group in list(getattr(self, "joined", ())):
             try:
-                await self.channel_layer.group_discard(group, self.channel_name)
+                await self._layer(self.channel_layer.group_discard, group, self.channel_name)
             except Exception:  # noqa: BLE001 - the layer may be the thing that went away
                 log.info("chat socket could not leave %s", group)
+
+    @staticmethod
+    async def _layer(call: Callable[..., Awaitable[Any]], *args: Any) -> Any:
+        """A channel-layer call, at most LAYER_CALLS of this process's chat sockets at once:
+        each holds one of the layer's pooled Redis connections for several round trips, and a
+        burst from thousands of sockets would otherwise run the pool dry (the layer refuses
+        with "Too many connections" instead of waiting), leaving none for receiving."""
+        loop = asyncio.get_running_loop()
+        limit = _layer_limits.get(loop)
+        if limit is None:
+            for old in [other for other in _layer_limits if other.is_closed()]:
+                del _layer_limits[old]
+            limit = _layer_limits[loop] = asyncio.Semaphore(LAYER_CALLS)
+        async with limit:
+            return await call(*args)
 
     async def send_json(self, content: dict[str, Any]) -> None:
         await self.send(text_data=json.dumps(content, ensure_ascii=False))
@@ -158,7 +295,7 @@ class _ChatSocket(AsyncWebsocketConsumer):  # type: ignore[misc]
     async def _join(self, group: str) -> None:
         self.joined.add(group)  # a failed add is retried by the next ping
         try:
-            await self.channel_layer.group_add(group, self.channel_name)
+            await self._layer(self.channel_layer.group_add, group, self.channel_name)
         except Exception:  # noqa: BLE001 - the layer is busy or away; replay covers the gap
             log.warning("chat socket could not join %s yet; its next ping retries", group)
 
@@ -187,8 +324,10 @@ class _ChatSocket(AsyncWebsocketConsumer):  # type: ignore[misc]
 
     async def _push(self, group: str, payload: dict[str, Any]) -> None:
         try:
-            await self.channel_layer.group_send(
-                group, {"type": "kefu.push", "group": group, "payload": payload}
+            await self._layer(
+                self.channel_layer.group_send,
+                group,
+                {"type": "kefu.push", "group": group, "payload": payload},
             )
         except Exception:  # noqa: BLE001 - stored already; the others' pings will fetch it
             log.warning("chat push to %s failed; clients catch up on their next ping", group)
@@ -220,22 +359,16 @@ class _ChatSocket(AsyncWebsocketConsumer):  # type: ignore[misc]
         if last is None:
             await self.refuse("last must be a whole number from 0 to 2^63-1")
             return
-        current = await _db(
-            lambda: (
-                Conversation.objects.filter(pk=conversation_id)
-                .values_list("last_seq", "public_seq", "state")
-                .first()
-            )
-        )()
-        if current is None:
+        counters = await _chat_counters(conversation_id)
+        if counters is None:
             await self.close(code=CLOSE_DENIED)
             return
         # a customer's last is the last public message: whispers are not theirs to wait for
-        current = (current[0] if for_staff else current[1], current[2])
+        current = (counters[0] if for_staff else counters[1], counters[2])
         mine = (services.chat_group(conversation_id), services.staff_group(conversation_id))
         for group in [g for g in self.joined if g in mine]:
             try:
-                await self.channel_layer.group_add(group, self.channel_name)
+                await self._layer(self.channel_layer.group_add, group, self.channel_name)
             except Exception:  # noqa: BLE001
                 log.info("chat socket could not rejoin %s", group)
         if current[0] > last:
@@ -337,13 +470,27 @@ class AgentConsumer(_ChatSocket):
         await self.send_json({"type": "left", "conv": conv})
         return None
 
+    async def _recheck_joined(self) -> None:
+        """Check the right to every joined chat again in one query; chats whose right is gone
+        are left as in :meth:`_recheck`."""
+        rights: dict[int, str] = await _db(selectors.live_chat_rights)(self.user, list(self.rights))
+        now = time.monotonic()
+        for conv in list(self.rights):
+            right = rights.get(conv)
+            if right in LIVE_RIGHTS:
+                self.rights[conv] = right
+                self.rights_at[conv] = now
+            else:
+                await self._leave(conv)
+                await self.send_json({"type": "left", "conv": conv})
+
     async def _leave(self, conv: int) -> None:
         self.rights.pop(conv, None)
         self.rights_at.pop(conv, None)
         for group in (services.chat_group(conv), services.staff_group(conv)):
             self.joined.discard(group)
             try:
-                await self.channel_layer.group_discard(group, self.channel_name)
+                await self._layer(self.channel_layer.group_discard, group, self.channel_name)
             except Exception:  # noqa: BLE001 - the layer may be away; joined no longer lists it
                 log.info("chat socket could not leave %s", group)
 
@@ -355,9 +502,12 @@ class AgentConsumer(_ChatSocket):
             return  # the person's group only brings rechecks to this socket
         conv = (event.get("payload") or {}).get("conv")
         if isinstance(conv, int) and conv in self.rights:
-            stale = time.monotonic() - self.rights_at.get(conv, 0.0) >= RECHECK_SECONDS
-            if stale and await self._recheck(conv) is None:
-                return
+            if time.monotonic() - self.rights_at.get(conv, 0.0) >= RECHECK_SECONDS:
+                # one query for all the socket's chats, so a busy socket checks every 5 s, not
+                # on every push
+                await self._recheck_joined()
+                if conv not in self.rights:
+                    return
         elif isinstance(conv, int):
             return  # a chat this socket left
         await super().kefu_push(event)
@@ -371,8 +521,8 @@ class AgentConsumer(_ChatSocket):
         if not await _db(_session_valid)(self.user.pk, key):
             await self.close(code=4401)
             return
-        for conv in list(self.rights):
-            await self._recheck(conv)
+        if self.rights:
+            await self._recheck_joined()
 
     async def handle(self, content: dict[str, Any]) -> None:
         kind = content["type"]

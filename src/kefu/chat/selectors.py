@@ -2,12 +2,40 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.db.models import Q
 
 from kefu.chat.models import Conversation, WrapUpCode
 from kefu.core.permissions import has_perm
+
+
+def chat_counters(ids: Iterable[int]) -> dict[int, tuple[int, int, str]]:
+    """(last_seq, public_seq, state) of each chat named; chats that do not exist are left out."""
+    rows = Conversation.objects.filter(pk__in=list(ids)).values_list(
+        "pk", "last_seq", "public_seq", "state"
+    )
+    return {pk: (last, public, state) for pk, last, public, state in rows}
+
+
+def live_chat_rights(user: Any, ids: Iterable[int]) -> dict[int, str]:
+    """The live right of ``user`` to each chat named, in one query, as
+    :func:`kefu.chat.access.chat_right` decides it for one: "agent" for the agent serving an
+    active chat, "watch" for supervisors. Chats without a live right (transcript readers, other
+    people's chats, chats that do not exist) are left out."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return {}
+    works = has_perm(user, "chat.work")
+    watches = has_perm(user, "chat.supervise")
+    rights: dict[int, str] = {}
+    rows = Conversation.objects.filter(pk__in=list(ids)).values_list("pk", "agent_id", "state")
+    for pk, agent_id, state in rows:
+        if agent_id == user.pk and state == Conversation.State.ACTIVE and works:
+            rights[pk] = "agent"
+        elif watches:
+            rights[pk] = "watch"
+    return rights
 
 
 def my_chats(user: Any) -> list[Conversation]:

@@ -12,6 +12,16 @@ def _english():
         yield
 
 
+@pytest.fixture(autouse=True)
+def _chat_db_threads():
+    """Each test's sockets run on their own event loop; the chat's database threads and their
+    connections end with the test, so none outlives the test database."""
+    yield
+    from kefu.chat.consumers import close_db_threads
+
+    close_db_threads()
+
+
 @pytest.fixture
 def at_once(monkeypatch):
     """Run what a service schedules for after commit at once (tests never commit)."""
