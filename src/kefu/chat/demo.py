@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.db import transaction
 
@@ -72,3 +73,39 @@ def seed_chat(ctx: DemoContext) -> None:
                         created_at=start + dt.timedelta(seconds=40 * (n + 1)))
                 for n, (sender, body) in enumerate(lines)
             )  # fmt: skip
+    _waiting_chats(ctx, widget, customers)
+
+
+# guests waiting in the chat queue when the demo opens: name, topic, first message, minutes
+WAITING = [
+    ("陈先生", "其他", "光伏并网申请提交两周了，进度在哪里查？", 4),
+    ("刘女士", "停电", "欠费已经交清了，什么时候能恢复供电？", 2),
+    ("访客", "电费", "电表示数突然跳了好几百度，是不是表坏了？", 1),
+]
+
+
+def _waiting_chats(ctx: DemoContext, widget: Widget, customers: list[Any]) -> None:
+    """Real chats, started through the widget's service, so that the queue, the chat console
+    and the wall board's chat figures agree."""
+    from kefu.chat.services import start_chat
+    from kefu.customers.models import ContactPoint
+    from kefu.routing.models import QueueItem
+
+    for i, (name, topic, text, minutes) in enumerate(WAITING):
+        customer = customers[-1 - i] if len(customers) > i else None
+        phone = ""
+        if customer is not None:
+            phone = (
+                customer.contacts.filter(kind=ContactPoint.Kind.PHONE)
+                .values_list("value", flat=True)
+                .first()
+                or ""
+            )
+        chat = start_chat(widget=widget, name=name, contact=phone, topic=topic, first_message=text)
+        arrived = ctx.now - dt.timedelta(minutes=minutes, seconds=ctx.rng.randint(0, 50))
+        Conversation.objects.filter(pk=chat.pk).update(created_at=arrived)
+        Message.objects.filter(conversation=chat).update(created_at=arrived)
+        if chat.queue_item_id is not None:
+            QueueItem.objects.filter(pk=chat.queue_item_id).update(
+                arrived_at=arrived, rank_at=arrived
+            )

@@ -35,7 +35,8 @@ QUEUES = [
 ]
 
 WAITING = [
-    # kind, title, skills, preferred, minutes ago, VIP
+    # kind, title, skills, preferred, minutes ago, VIP (waiting chats are started by the chat
+    # demo, through the widget)
     (Kind.CALL, "停电咨询", ["fault"], [], 3, False),
     (Kind.CALL, "电费账单异常", ["billing"], [], 2, True),
     (Kind.CALL, "充电桩报装", ["new-energy"], [], 2, False),
@@ -47,9 +48,6 @@ WAITING = [
         1,
         False,
     ),
-    (Kind.CHAT, "在线会话：光伏并网进度", [], ["new-energy"], 4, False),
-    (Kind.CHAT, "在线会话：欠费停电何时恢复", [], ["billing"], 2, True),
-    (Kind.CHAT, "在线会话：电表示数跳变", [], ["metering"], 1, False),
     (Kind.EMAIL, "邮件：发票抬头更正", [], [], 35, False),
     (Kind.EMAIL, "邮件：小区计划停电时间询问", [], [], 18, False),
 ]
