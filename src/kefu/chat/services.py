@@ -307,7 +307,9 @@ def _insert_message(
 ) -> Message:
     public = 0 if sender == Message.Sender.WHISPER else 1
     # one statement hands out the next number and, for a public message, the public one before
-    # it (every right-hand side reads the row as it was)
+    # it (every right-hand side reads the row as it was); only unindexed counters change, so
+    # PostgreSQL updates the row in place without touching the chat's indexes (updated_at, which
+    # is indexed, stays the time of the chat's own last change, not of its last message)
     counters = (
         "last_seq = last_seq + 1, "
         "public_prev_seq = CASE WHEN %s = 1 THEN public_seq ELSE public_prev_seq END, "
@@ -315,9 +317,9 @@ def _insert_message(
     )
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE chat_conversation SET {counters}, updated_at = %s "  # noqa: S608 - constant
+            f"UPDATE chat_conversation SET {counters} "  # noqa: S608 - constant
             "WHERE id = %s AND state <> %s RETURNING last_seq, public_prev_seq",
-            [public, public, timezone.now(), conversation_id, Conversation.State.ENDED],
+            [public, public, conversation_id, Conversation.State.ENDED],
         )
         row = cursor.fetchone()
     if row is None and sender != Message.Sender.SYSTEM:
@@ -414,8 +416,7 @@ _STORE_TEXT = (
     "WITH counter AS ("
     " UPDATE chat_conversation SET last_seq = last_seq + 1,"
     " public_prev_seq = CASE WHEN %(public)s THEN public_seq ELSE public_prev_seq END,"
-    " public_seq = CASE WHEN %(public)s THEN last_seq + 1 ELSE public_seq END,"
-    " updated_at = %(now)s"
+    " public_seq = CASE WHEN %(public)s THEN last_seq + 1 ELSE public_seq END"
     " WHERE id = %(conv)s AND state <> %(ended)s AND NOT EXISTS (SELECT 1 FROM chat_message"
     " WHERE conversation_id = %(conv)s AND client_id = %(cid)s)"
     " RETURNING last_seq, public_prev_seq"
