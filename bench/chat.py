@@ -94,8 +94,9 @@ async def _guest(run: Run, url: str, origin: str, conv: int, token: str, ready: 
 
     async with ready:
         socket = await websockets.connect(
-            url, additional_headers={"Origin": origin}, open_timeout=60, max_queue=None
-        )
+            url, additional_headers={"Origin": origin}, open_timeout=60, max_queue=None,
+            ping_interval=None,
+        )  # fmt: skip
         await socket.send(json.dumps({"type": "hello", "token": token, "last": 0}))
         while True:
             frame = json.loads(await socket.recv())
@@ -137,7 +138,7 @@ async def _agent(
     async with ready:
         socket = await websockets.connect(
             url, additional_headers={"Origin": origin, "Cookie": cookie}, open_timeout=60,
-            max_queue=None,
+            max_queue=None, ping_interval=None,
         )  # fmt: skip
         for conv in convs:
             await socket.send(json.dumps({"type": "join", "conv": conv, "last": 0}))
@@ -196,6 +197,8 @@ async def drive(
     order = itertools.cycle([conv for conv, _t in chats])
     total = int(rate * seconds)
     interval = 1.0 / rate
+    cpu0 = time.process_time()
+    servers_cpu0 = [_cpu_seconds(s) for s in servers]
     t0 = time.perf_counter()
     for n in range(total):
         due = t0 + n * interval
@@ -208,6 +211,10 @@ async def drive(
         await run.guest_sockets[conv].send(json.dumps({"type": "msg", "cid": cid,
                                                        "body": f"压测消息 {n}"}))  # fmt: skip
     send_s = time.perf_counter() - t0
+    client_cpu = (time.process_time() - cpu0) / send_s
+    servers_cpu = [
+        (_cpu_seconds(s) - c) / send_s for s, c in zip(servers, servers_cpu0, strict=True)
+    ]
     deadline = time.perf_counter() + 15
     while len(run.received) < total and time.perf_counter() < deadline:
         await asyncio.sleep(0.1)
@@ -216,16 +223,27 @@ async def drive(
     for task in tasks:
         task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
-    return run, {"connect_s": round(connect_s, 1), "send_s": send_s, "agent_sockets": agents}
+    return run, {"connect_s": round(connect_s, 1), "send_s": send_s, "agent_sockets": agents,
+                 "client_cpu": client_cpu, "servers_cpu": servers_cpu}  # fmt: skip
+
+
+def _cpu_seconds(server: Server) -> float:
+    """CPU time used so far by a server process (all its threads)."""
+    import psutil
+
+    times = psutil.Process(server.proc.pid).cpu_times()
+    return float(times.user + times.system)
 
 
 def main(scale: float, argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="kefu bench chat")
     parser.add_argument("--seconds", type=float, default=20.0, help="length of the steady rate")
     parser.add_argument("--keep", action="store_true", help="keep the benchmark database")
+    parser.add_argument("--connections", type=int, help="customer sockets (default 5,000 × scale)")
+    parser.add_argument("--rate", type=float, help="messages a second (default 500 × scale)")
     args = parser.parse_args(argv)
-    connections = max(100, int(5000 * scale))
-    rate = max(10.0, 500.0 * scale)
+    connections = args.connections or max(100, int(5000 * scale))
+    rate = args.rate or max(10.0, 500.0 * scale)
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     say(f"kefu bench chat: {connections:,} customer sockets over 2 server processes, "
@@ -275,6 +293,9 @@ def main(scale: float, argv: list[str]) -> int:
         say(f"  delivery to the agent on the other process: p50 {e2e['p50_ms']} ms, "
             f"p95 {e2e['p95_ms']} ms, p99 {e2e['p99_ms']} ms")  # fmt: skip
         say(f"  acknowledgement to the customer: p50 {ack['p50_ms']} ms, p99 {ack['p99_ms']} ms")
+        cpu = ", ".join(f"{c:.0%}" for c in facts["servers_cpu"])
+        say(f"  CPU while sending: server processes {cpu} of a core; this client "
+            f"{facts['client_cpu']:.0%}")  # fmt: skip
         peak = max(s.peak_rss for s in servers) / 1048576
         say(f"  peak server memory {peak:.0f} MB per process; {len(run.errors)} error frames")
         if run.errors:
@@ -296,6 +317,8 @@ def main(scale: float, argv: list[str]) -> int:
                 "lost": lost,
                 "duplicated": duplicated,
                 "peak_rss_mb": round(peak),
+                "server_cpu": [round(c, 2) for c in facts["servers_cpu"]],
+                "client_cpu": round(facts["client_cpu"], 2),
             }
         )
         return 0
