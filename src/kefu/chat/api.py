@@ -351,10 +351,15 @@ def end_chat(request: HttpRequest, chat_id: PathId, payload: ChatEndIn) -> dict[
             raise ValidationError(
                 {"wrap_up": [_("Unknown wrap-up code “%(c)s”.") % {"c": payload.wrap_up}]}
             )
-    services.end_chat(
+    ended = services.end_chat(
         actor=_actor(request), conversation=conversation, wrap_up=code, note=payload.note
     )
-    return _chat(request, chat_id)
+    # the chat as it now is: an agent who may work on chats but not read ended ones (a
+    # chat:write token) may no longer open it, and must still learn that it ended
+    ended = Conversation.objects.select_related("widget", "agent", "ticket", "wrap_up").get(
+        pk=ended.pk
+    )
+    return _out(ended, _customer_shown(request.user))
 
 
 class ChatTransferIn(Input):

@@ -334,6 +334,21 @@ def test_the_agent_ends_the_chat_with_a_wrap_up_code(world: dict[str, Any]) -> N
     assert Event.objects.filter(action="chat_ended", object_id=chat.pk).count() == 1
 
 
+def test_a_write_only_token_is_told_the_chat_it_ended_has_ended(world: dict[str, Any]) -> None:
+    # given: the serving agent's token with only the chat:write scope (may work on a chat it
+    # serves, may not read ended chats)
+    agent = world["agent"]
+    _t, raw = create_api_token(actor=agent, user=agent, name="w", scopes=["chat:write"])
+    chat = world["ours"]
+    # when
+    response = _api(token=raw).post(f"chats/{chat.pk}/end", {"wrap_up": "solved"})
+    # then: the answer is the ended chat, not "not found"
+    assert response.status_code == 200, response.content
+    assert (response.json()["id"], response.json()["state"]) == (chat.pk, "ended")
+    chat.refresh_from_db()
+    assert chat.state == "ended"
+
+
 @pytest.mark.parametrize(
     ("payload", "field", "message"),
     [
