@@ -157,7 +157,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "KEFU_DB_JIT",
         "1 lets PostgreSQL compile queries with JIT. Off by default: compiling took longer than "
-        "the wall board's queries themselves (230 ms a snapshot with JIT, 100 ms without).",
+        "the wall board's queries themselves (230 ms a snapshot with JIT, 100 ms without). "
+        "Kefu sends jit=off as a connection option; behind PgBouncer, add 'options' to its "
+        "ignore_startup_parameters, or set KEFU_DB_JIT=1 and ALTER DATABASE kefu SET jit = off.",
         default="0",
         example="0",
     ),

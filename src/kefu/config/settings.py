@@ -78,7 +78,8 @@ if _database_url.startswith(("postgres://", "postgresql://")):
         # A libpq startup option, so every pooled connection has it without a round trip.
         # (Behind PgBouncer, add "options" to its ignore_startup_parameters, or set
         # `ALTER DATABASE kefu SET jit = off` and KEFU_DB_JIT=1.)
-        _db["OPTIONS"]["options"] = "-c jit=off"
+        own = str(_db["OPTIONS"].get("options", ""))  # e.g. ?options=-c search_path=kefu
+        _db["OPTIONS"]["options"] = f"{own} -c jit=off".strip()
     _db["TEST"] = {"NAME": f"test_{_db['NAME']}"}
 else:
     _sqlite_path = (

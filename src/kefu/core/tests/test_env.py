@@ -109,7 +109,33 @@ def test_postgresql_connections_run_without_jit_unless_asked():
     from django.conf import settings
     from django.db import connection
 
-    assert settings.DATABASES["default"]["OPTIONS"]["options"] == "-c jit=off"
+    assert "-c jit=off" in settings.DATABASES["default"]["OPTIONS"]["options"]
     with connection.cursor() as cursor:
         cursor.execute("SHOW jit")
         assert cursor.fetchone()[0] == "off"
+
+
+def test_the_database_url_s_own_options_are_kept_beside_jit_off():
+    import json
+    import os
+    import subprocess
+    import sys
+
+    env = {
+        **os.environ,
+        "KEFU_ENV": "production",
+        "KEFU_DATABASE_URL": "postgres://u@127.0.0.1/kefu?options=-c%20search_path%3Dkefu",
+        "KEFU_REDIS_URL": "redis://127.0.0.1:6379/3",
+        "KEFU_SECRET_KEY": "x" * 50,
+        "KEFU_ALLOWED_HOSTS": "kefu.example.com",
+        "KEFU_SITE_URL": "https://kefu.example.com",
+    }
+    code = (
+        "import json, kefu.config.settings as s; "
+        "print(json.dumps(s.DATABASES['default']['OPTIONS']['options']))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-P", "-c", code], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == "-c search_path=kefu -c jit=off"
