@@ -117,10 +117,27 @@ def report_queries() -> Iterator[None]:
     if connection.vendor != "postgresql":
         yield
         return
+    outermost = not connection.in_atomic_block
     with transaction.atomic(), connection.cursor() as cursor:
+        if outermost:  # every query of the report sees the same moment
+            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
         cursor.execute("SET LOCAL work_mem = '64MB'")
         cursor.execute("SET LOCAL jit_inline_above_cost = -1")
         cursor.execute("SET LOCAL jit_optimize_above_cost = -1")
+        yield
+
+
+@contextmanager
+def _one_moment() -> Iterator[None]:
+    """Reads that must agree with each other see one snapshot: on PostgreSQL, a REPEATABLE READ
+    transaction of their own unless the caller's transaction is already open (a report's is
+    REPEATABLE READ; see report_queries). SQLite's WAL already gives one read transaction its
+    own snapshot only inside BEGIN, which would take the write lock here; callers clamp."""
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        yield
+        return
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
         yield
 
 
@@ -199,8 +216,11 @@ def _sums(row: dict[str, Any]) -> TicketSums:
 
 def ticket_totals(scope: Scope) -> TicketSums:
     start, end = scope.bounds
-    row = _tickets_in(scope).aggregate(**ticket_aggregates(start, end))
-    row["first_contact"] -= _transferred_first_contacts(scope).count()
+    with _one_moment():
+        row = _tickets_in(scope).aggregate(**ticket_aggregates(start, end))
+        transferred = _transferred_first_contacts(scope).count()
+    # never below zero, should a work order have been transferred between the two reads
+    row["first_contact"] = max(0, row["first_contact"] - transferred)
     return _sums(row)
 
 
@@ -221,20 +241,23 @@ def ticket_groups(scope: Scope, dimensions: Iterable[str]) -> dict[str, dict[Any
     )
     width = len(columns)
     first_contact = width + names.index("first_contact")
-    transferred = dict(
-        (tuple(row[:width]), row[width])
-        for row in _transferred_first_contacts(scope)
-        .values(*columns)
-        .annotate(n=Count("id"))
-        .order_by()
-        .values_list(*columns, "n")
-    )
+    with _one_moment():
+        transferred = dict(
+            (tuple(row[:width]), row[width])
+            for row in _transferred_first_contacts(scope)
+            .values(*columns)
+            .annotate(n=Count("id"))
+            .order_by()
+            .values_list(*columns, "n")
+        )
+        rows = list(rows)
     totals: list[dict[Any, list[Any]]] = [{} for _ in dims]
     for row in rows:
         if transferred:
             taken = transferred.get(tuple(row[:width]), 0)
             if taken:
-                row = (*row[:first_contact], row[first_contact] - taken, *row[first_contact + 1 :])
+                left = max(0, row[first_contact] - taken)
+                row = (*row[:first_contact], left, *row[first_contact + 1 :])
         figures = row[width:]
         for i in range(width):
             into = totals[i].get(row[i])
