@@ -68,9 +68,8 @@ def _db(func: Any) -> Any:
     thread keeps the single writer."""
     global _executor
     if _executor is None:
-        threads = DB_THREADS if connection.vendor == "postgresql" else 1
         _executor = ThreadPoolExecutor(
-            max_workers=threads, thread_name_prefix="kefu-chat-db", initializer=_first_pool
+            max_workers=_threads(), thread_name_prefix="kefu-chat-db", initializer=_first_pool
         )
     return database_sync_to_async(func, thread_sensitive=False, executor=_executor)
 
@@ -95,6 +94,10 @@ def close_db_threads() -> None:
     for _ in range(threads):
         executor.submit(close)
     executor.shutdown(wait=True)
+
+
+def _threads() -> int:
+    return DB_THREADS if connection.vendor == "postgresql" else 1
 
 
 _pool_lock = threading.Lock()
@@ -144,6 +147,76 @@ class _Batched:
                             future.set_result(found.get(key))
         finally:
             self.running = None
+
+
+class _Stores:
+    """Messages that sockets of this process send at about the same time, stored in one trip to
+    a database thread, up to ``DB_THREADS`` trips at once. Each message is still stored on its
+    own (one statement on PostgreSQL, committed before the trip returns) and its sender hears
+    only of its own outcome; a socket sends its next message only once the last one is stored,
+    so its messages keep their order."""
+
+    MAX_BATCH = 50
+
+    def __init__(self) -> None:
+        self.waiting: list[tuple[tuple[Any, ...], asyncio.Future[Any]]] = []
+        self.running = 0
+        self.tasks: set[asyncio.Future[None]] = set()
+
+    async def store(self, *args: Any) -> Any:
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self.waiting.append((args, future))
+        if self.running < _threads():
+            self.running += 1
+            task = asyncio.ensure_future(self._run())
+            self.tasks.add(task)
+            task.add_done_callback(self.tasks.discard)
+        return await future
+
+    async def _run(self) -> None:
+        try:
+            while self.waiting:
+                batch = self.waiting[: self.MAX_BATCH]
+                del self.waiting[: self.MAX_BATCH]
+                outcomes: list[Any]
+                try:
+                    outcomes = await _db(_store_many)([args for args, _future in batch])
+                except Exception as exc:  # noqa: BLE001 - handed to every waiter
+                    outcomes = [exc] * len(batch)
+                for (_args, future), outcome in zip(batch, outcomes, strict=True):
+                    if future.done():
+                        continue
+                    if isinstance(outcome, BaseException):
+                        future.set_exception(outcome)
+                    else:
+                        future.set_result(outcome)
+        finally:
+            self.running -= 1
+
+
+_stores: dict[asyncio.AbstractEventLoop, _Stores] = {}
+
+
+def _store_many(items: list[tuple[Any, ...]]) -> list[Any]:
+    """Store each message in turn; an item's exception is its outcome, not the batch's."""
+    outcomes: list[Any] = []
+    for item in items:
+        try:
+            outcomes.append(_store(*item))
+        except Exception as exc:  # noqa: BLE001 - the sender of this message gets it
+            outcomes.append(exc)
+    return outcomes
+
+
+async def _store_message(*args: Any) -> tuple[Message, bool, dict[str, Any]]:
+    loop = asyncio.get_running_loop()
+    stores = _stores.get(loop)
+    if stores is None:
+        for old in [other for other in _stores if other.is_closed()]:
+            del _stores[old]
+        stores = _stores[loop] = _Stores()
+    stored: tuple[Message, bool, dict[str, Any]] = await stores.store(*args)
+    return stored
 
 
 _counters: dict[asyncio.AbstractEventLoop, _Batched] = {}
@@ -335,8 +408,8 @@ class _ChatSocket(AsyncWebsocketConsumer):  # type: ignore[misc]
     async def _post(
         self, conversation_id: int, sender: str, content: dict[str, Any], author: Any
     ) -> None:
-        try:  # one trip to the database thread: store, then the payload from the stored row
-            message, created, payload = await _db(_store)(
+        try:  # stored (with other sockets' messages), then the payload from the stored row
+            message, created, payload = await _store_message(
                 conversation_id, sender, content.get("body"), content.get("cid"), author
             )
         except ValidationError as exc:

@@ -18,7 +18,7 @@ from kefu.chat.models import Conversation, Message
 from kefu.chat.tests.test_sockets import _agent, _cookie, _guest, _until
 from kefu.testing.fixtures import run_async
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
 def _chat(chat_centre, name: str = "王女士", *, accept: bool = True) -> Conversation:
@@ -192,3 +192,45 @@ def test_the_database_threads_close_their_connections_when_stopped(chat_centre):
     consumers.close_db_threads()
     # then: no chat database thread is left
     assert not any(t.name.startswith("kefu-chat-db") for t in threading.enumerate())
+
+
+def test_messages_sent_together_are_stored_together_each_with_its_own_outcome(
+    chat_centre, monkeypatch
+):
+    # given: an open chat and an ended one, and a store that counts its trips
+    open_chat = _chat(chat_centre, "甲", accept=False)
+    ended = _chat(chat_centre, "乙", accept=False)
+    services.end_chat(actor=None, conversation=ended)
+    trips: list[int] = []
+    original = consumers._store_many
+
+    def counting(items):
+        trips.append(len(items))
+        return original(items)
+
+    monkeypatch.setattr(consumers, "_store_many", counting)
+
+    async def scenario():
+        sends = [(open_chat.pk, "guest", f"第{i}条", f"c{i}", None) for i in range(12)]
+        sends.insert(5, (ended.pk, "guest", "还在吗", "late", None))
+        sends.append((open_chat.pk, "guest", "第3条", "c3", None))  # a resend
+        return await asyncio.gather(
+            *(consumers._store_message(*send) for send in sends), return_exceptions=True
+        )
+
+    # when: thirteen sockets' messages and a resend arrive at the same moment
+    outcomes = run_async(scenario())
+    # then: each sender has its own answer; the numbers are gapless in arrival order
+    assert isinstance(outcomes[5], ValidationError)
+    stored = [o for i, o in enumerate(outcomes) if i != 5]
+    assert [(m.seq, created) for m, created, _payload in stored[:12]] == [
+        (n, True) for n in range(1, 13)
+    ]
+    resend, created, _payload = stored[12]
+    assert (resend.seq, created) == (4, False)
+    assert stored[0][2]["body"] == "第0条"
+    assert list(
+        Message.objects.filter(conversation=open_chat).order_by("seq").values_list("client_id")
+    ) == [(f"c{i}",) for i in range(12)]
+    assert not Message.objects.filter(conversation=ended, client_id="late").exists()
+    assert sum(trips) == 14 and len(trips) < 14
