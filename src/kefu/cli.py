@@ -122,8 +122,17 @@ def uvicorn_options() -> dict[str, Any]:
     uvicorn's own proxy handling stays off: it would take the client's address from the
     left-most X-Forwarded-For entry, which the client writes itself. Django reads the scheme
     (SECURE_PROXY_SSL_HEADER) and ``core.middleware.client_ip`` reads the address, believing
-    only the proxies in KEFU_TRUSTED_PROXIES."""
-    return {"proxy_headers": False, "ws": "wsproto", "ws_max_size": 1_048_576}
+    only the proxies in KEFU_TRUSTED_PROXIES.
+
+    No per-message compression on sockets: Kefu's frames are a few hundred bytes, and
+    compressing them was the largest cost of a server at thousands of chat sockets (and about
+    50 kB of memory per socket)."""
+    return {
+        "proxy_headers": False,
+        "ws": "wsproto",
+        "ws_max_size": 1_048_576,
+        "ws_per_message_deflate": False,
+    }
 
 
 def cmd_serve(args: argparse.Namespace) -> int:

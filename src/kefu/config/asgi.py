@@ -13,12 +13,19 @@ in-process job scheduler.
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 import re
 from collections.abc import MutableMapping
 from typing import Any
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kefu.config.settings")
+
+# A server process holds many long-lived objects per socket. With Python's default thresholds a
+# full collection over thousands of sockets (about half a second) ran every few seconds and
+# stalled every socket of the process; these make it rare. Each uvicorn worker imports this.
+GC_THRESHOLDS = (50_000, 50, 100)
+gc.set_threshold(*GC_THRESHOLDS)
 
 from django.core.wsgi import get_wsgi_application  # noqa: E402
 

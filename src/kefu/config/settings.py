@@ -116,14 +116,15 @@ if REDIS_URL:
     }
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            # channels_redis blocks up to 5 s (BZPOPMIN) waiting for a socket's next message;
-            # redis-py's own read timeout must be longer, or a reply that comes back a moment
-            # late raises "Timeout reading" and drops the consumer and its socket.
-            "CONFIG": {
-                "hosts": [{"address": REDIS_URL, "socket_timeout": 15}],
-                "prefix": "kefu:asgi",
-            },
+            # Redis pub/sub: each server process holds one subscription and Redis pushes every
+            # message to it. The list-based layer (channels_redis.core) pulls one message per
+            # few round trips and could not take 500 chat pushes a second into one process;
+            # its excess was dropped from full per-socket queues. Pub/sub delivers at most
+            # once, as the list layer did in practice: a live update is a hint, and every
+            # socket reads what it missed from the database (chat replays from the last
+            # number it saw; the other pages reload what changed).
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            "CONFIG": {"hosts": [{"address": REDIS_URL}], "prefix": "kefu:asgi"},
         }
     }
 else:

@@ -53,7 +53,7 @@ class ServerProcess:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "kefu.config.asgi:application", "--host",
              "127.0.0.1", "--port", str(self.port), "--ws", "wsproto", "--no-proxy-headers",
-             "--log-level", "warning"],
+             "--ws-per-message-deflate", "false", "--log-level", "warning"],
             env={**os.environ, **self.env}, cwd=ROOT,
             stdout=subprocess.DEVNULL, stderr=self.log,
         )  # fmt: skip

@@ -53,18 +53,19 @@ def test_the_cache_round_trips_values_and_honours_timeouts(redis_cache: Any) -> 
 
 
 def test_a_push_reaches_a_socket_in_another_process_through_redis(redis_url: str) -> None:
-    from channels_redis.core import RedisChannelLayer
+    from channels_redis.pubsub import RedisPubSubChannelLayer  # production's layer
 
     async def scenario() -> dict[str, Any]:
         # Two layer objects stand for two server processes sharing one Redis.
-        sender = RedisChannelLayer(hosts=[redis_url], prefix="kefu-test")
-        receiver = RedisChannelLayer(hosts=[redis_url], prefix="kefu-test")
+        sender = RedisPubSubChannelLayer(hosts=[{"address": redis_url}], prefix="kefu-test")
+        receiver = RedisPubSubChannelLayer(hosts=[{"address": redis_url}], prefix="kefu-test")
         channel = await receiver.new_channel()
         await receiver.group_add("ticket-7", channel)
         await sender.group_send("ticket-7", {"type": "kefu.push", "payload": {"ticket": 7}})
         message = await asyncio.wait_for(receiver.receive(channel), timeout=5)
         await receiver.group_discard("ticket-7", channel)
         await sender.flush()
+        await receiver.flush()
         return message
 
     assert run_async(scenario()) == {"type": "kefu.push", "payload": {"ticket": 7}}
