@@ -120,9 +120,9 @@ if REDIS_URL:
             # message to it. The list-based layer (channels_redis.core) pulls one message per
             # few round trips and could not take 500 chat pushes a second into one process;
             # its excess was dropped from full per-socket queues. Pub/sub delivers at most
-            # once, as the list layer did in practice: a live update is a hint, and every
-            # socket reads what it missed from the database (chat replays from the last
-            # number it saw; the other pages reload what changed).
+            # once, as the list layer did in practice (it dropped what overflowed a socket's
+            # queue): chat sockets replay what they missed from the database, from the last
+            # number they saw.
             "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
             "CONFIG": {"hosts": [{"address": REDIS_URL}], "prefix": "kefu:asgi"},
         }
