@@ -46,7 +46,8 @@ def admin_token(centre):
     return raw
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)  # each request commits or rolls back alone, as served
+# each request commits or rolls back alone, as served
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_no_operation_answers_with_a_server_error(api_schema, admin_token):
     headers = {"Authorization": f"Bearer {admin_token}"}
     failures = []
