@@ -92,6 +92,37 @@ def _fresh_cache() -> Iterator[None]:
     forget()
 
 
+@pytest.fixture
+def at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run what a service schedules for after commit at once (tests in a transaction never
+    commit)."""
+    from django.db import transaction
+
+    def run(func: Any, using: Any = None, robust: bool = False) -> None:
+        func()
+
+    monkeypatch.setattr(transaction, "on_commit", run)
+
+
+@pytest.fixture
+def clock_at() -> Iterator[Any]:
+    """Move time: ``clock_at(when)``; later calls move it again. Time stands still between."""
+    import time_machine
+
+    travellers: list[Any] = []
+
+    def move(when: Any) -> None:
+        if travellers:
+            travellers.pop().stop()
+        traveller = time_machine.travel(when, tick=False)
+        traveller.start()
+        travellers.append(traveller)
+
+    yield move
+    for traveller in travellers:
+        traveller.stop()
+
+
 # --- databases ------------------------------------------------------------------------------------
 
 

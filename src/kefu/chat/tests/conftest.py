@@ -1,7 +1,6 @@
 from typing import Any
 
 import pytest
-from django.db import transaction
 
 
 @pytest.fixture(autouse=True)
@@ -20,16 +19,6 @@ def _chat_db_threads():
     from kefu.chat.consumers import close_db_threads
 
     close_db_threads()
-
-
-@pytest.fixture
-def at_once(monkeypatch):
-    """Run what a service schedules for after commit at once (tests never commit)."""
-
-    def run(func, using=None, robust=False):
-        func()
-
-    monkeypatch.setattr(transaction, "on_commit", run)
 
 
 @pytest.fixture

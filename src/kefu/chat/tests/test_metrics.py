@@ -4,13 +4,11 @@ the reports' metrics layer (the registry, ``facts.gather`` and the report)."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-import time_machine
 from django.conf import settings
 
 from kefu.chat import metrics as chat_metrics
@@ -52,40 +50,24 @@ def at(hour: int, minute: int = 0, second: int = 0, day: dt.date = DAY) -> dt.da
 
 
 @pytest.fixture
-def clock() -> Iterator[Any]:
-    travellers: list[Any] = []
-
-    def move(when: dt.datetime) -> None:
-        if travellers:
-            travellers.pop().stop()
-        traveller = time_machine.travel(when, tick=False)
-        traveller.start()
-        travellers.append(traveller)
-
-    yield move
-    for traveller in travellers:
-        traveller.stop()
-
-
-@pytest.fixture
-def known(chat_centre: dict[str, Any], at_once: None, clock: Any) -> dict[str, Any]:
+def known(chat_centre: dict[str, Any], at_once: None, clock_at: Any) -> dict[str, Any]:
     agent, agent2, widget, code = (chat_centre[k] for k in ("agent", "agent2", "widget", "code"))
     set_presence(actor=None, user=agent2, state="available")
 
     def start(when: dt.datetime, name: str) -> Conversation:
-        clock(when)
+        clock_at(when)
         return services.start_chat(widget=widget, name=name)
 
     def accept(when: dt.datetime, chat: Conversation, who: Any = agent) -> Conversation:
-        clock(when)
+        clock_at(when)
         return services.accept_chat(actor=who, conversation=chat)
 
     def say(when: dt.datetime, chat: Conversation, who: Any = agent) -> None:
-        clock(when)
+        clock_at(when)
         services.post_message(conversation_id=chat.pk, sender="agent", body="您好", author=who)
 
     def end(when: dt.datetime, chat: Conversation, who: Any = agent) -> Conversation:
-        clock(when)
+        clock_at(when)
         return services.end_chat(actor=who, conversation=chat, wrap_up=code if who else None)
 
     # c6: the evening before, still active
@@ -93,7 +75,7 @@ def known(chat_centre: dict[str, Any], at_once: None, clock: Any) -> dict[str, A
     c6 = accept(at(23, 55, day=DAY - dt.timedelta(days=1)), c6)
     # c1: waits 30 s, first answer after 60 s, rated 5
     c1 = start(at(9), "一")
-    clock(at(9, 0, 10))
+    clock_at(at(9, 0, 10))
     services.post_message(conversation_id=c1.pk, sender="guest", body="停电了")
     c1 = accept(at(9, 0, 30), c1)
     say(at(9, 1), c1)
@@ -103,7 +85,7 @@ def known(chat_centre: dict[str, Any], at_once: None, clock: Any) -> dict[str, A
     c2 = start(at(10), "二")
     c2 = accept(at(10, 2), c2)
     say(at(10, 2, 30), c2)
-    clock(at(10, 5))
+    clock_at(at(10, 5))
     c2 = services.transfer_chat(actor=agent, conversation=c2, agent=agent2, note="转二线")
     say(at(10, 6), c2, agent2)
     c2 = end(at(10, 20), c2, agent2)
@@ -116,7 +98,7 @@ def known(chat_centre: dict[str, Any], at_once: None, clock: Any) -> dict[str, A
     c4 = accept(at(12, 1), c4)
     # c5: waiting since 12:30
     c5 = start(at(12, 30), "五")
-    clock(at(12, 40))
+    clock_at(at(12, 40))
     return {**chat_centre, "chats": [c1, c2, c3, c4, c5, c6]}
 
 

@@ -171,21 +171,26 @@ def _queue(tickets: list[Ticket], centre: Any) -> list[int]:
     return list(ids)
 
 
+def _email_orders(centre: Any, prefix: str, n: int) -> list[Any]:
+    """``n`` open e-mail work orders of the first line, from {prefix}0@example.com on."""
+    return [
+        make_ticket(
+            actor=centre["agent"],
+            title="停电",
+            channel="email",
+            contact_email=f"{prefix}{i}@example.com",
+            team=centre["front"],
+        )
+        for i in range(n)
+    ]
+
+
 def test_sending_many_logs_and_retries_each_and_never_sends_twice(
     mailbox_factory: Any, smtp_tls: Any, centre: Any, connections: list[int]
 ) -> None:
     # given five queued replies: one address is busy for now, one does not exist
     mailbox_factory(smtp=smtp_tls, send_acknowledgement=False)
-    tickets = [
-        make_ticket(
-            actor=centre["agent"],
-            title="停电",
-            channel="email",
-            contact_email=f"c{i}@example.com",
-            team=centre["front"],
-        )
-        for i in range(5)
-    ]
+    tickets = _email_orders(centre, "c", 5)
     ids = _queue(tickets, centre)
     assert OutboundEmail.objects.filter(pk__in=ids, state="pending").count() == 5
     smtp_tls.refuse["c1@example.com"] = "451 4.3.0 Mailbox busy, try later"
@@ -254,16 +259,7 @@ def test_a_message_claimed_by_a_job_that_died_waits_for_its_claim_to_run_out(
 ) -> None:
     # given two queued replies, claimed by a sending job that then died before sending
     mailbox_factory(smtp=smtp_tls, send_acknowledgement=False)
-    tickets = [
-        make_ticket(
-            actor=centre["agent"],
-            title="停电",
-            channel="email",
-            contact_email=f"d{i}@example.com",
-            team=centre["front"],
-        )
-        for i in range(2)
-    ]
+    tickets = _email_orders(centre, "d", 2)
     ids = _queue(tickets, centre)
     claimed = outbound_service._claim(ids)
     assert [o.attempts for o in claimed] == [1, 1]
