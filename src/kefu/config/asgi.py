@@ -124,16 +124,9 @@ class KefuApplication:
 
 
 def _start_jobs() -> None:
-    from django.apps import apps
-
     from kefu.core import jobs
 
-    for config in apps.get_app_configs():
-        try:
-            __import__(f"{config.name}.tasks")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"{config.name}.tasks":
-                raise
+    jobs.load_periodic()
     jobs.runner().start_periodic()
 
 

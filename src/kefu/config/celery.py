@@ -16,15 +16,7 @@ app.autodiscover_tasks()
 
 @app.on_after_finalize.connect
 def _schedule_periodic(sender: Celery, **kwargs: Any) -> None:
-    from django.apps import apps
+    from kefu.core.jobs import load_periodic
 
-    from kefu.core.jobs import PERIODIC
-
-    for config in apps.get_app_configs():
-        try:
-            __import__(f"{config.name}.tasks")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"{config.name}.tasks":
-                raise
-    for job in PERIODIC.values():
+    for job in load_periodic().values():
         sender.add_periodic_task(job.seconds, sender.tasks[job.name].s(), name=job.name)

@@ -50,6 +50,20 @@ def periodic(seconds: float) -> Callable[[Any], Any]:
     return decorate
 
 
+def load_periodic() -> dict[str, PeriodicJob]:
+    """Import every app's ``tasks`` module (where periodic jobs are declared) and return them
+    all. A ``tasks`` module that fails to import for another reason is an error, not skipped."""
+    from django.apps import apps
+
+    for config in apps.get_app_configs():
+        try:
+            __import__(f"{config.name}.tasks")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{config.name}.tasks":
+                raise
+    return PERIODIC
+
+
 def enqueue(task: Any, *args: Any, countdown: float | None = None) -> None:
     """Run ``task(*args)`` in the background once the current transaction commits."""
     transaction.on_commit(partial(dispatch, task, args, countdown), robust=True)
