@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from kefu.chat.models import Conversation
@@ -79,3 +80,28 @@ def access_sampled_chat(user: Any, pk: Any) -> Conversation:
     if has_perm(user, "qa.own") and served.filter(agent_id=user.pk).exists():
         return Conversation.objects.get(pk=conversation_id)
     return access_chat(user, conversation_id)
+
+
+def visible_chats(user: Any) -> QuerySet[Conversation]:
+    """The chats ``user`` may open, by the rule :func:`chat_right` applies to
+    one: supervisors any; the serving agent their active chat; people who read transcripts
+    the chats they served and those whose customer they may see."""
+    if has_perm(user, "chat.supervise"):
+        return Conversation.objects.all()
+    allowed: list[Q] = []
+    if has_perm(user, "chat.work"):
+        allowed.append(Q(agent_id=user.pk, state=Conversation.State.ACTIVE))
+    if has_perm(user, "chat.view"):
+        allowed.append(Q(agent_id=user.pk))
+        if has_perm(user, "customers.view"):
+            allowed.append(Q(customer__isnull=False))
+        else:
+            from kefu.customers.access import visible_customers
+
+            allowed.append(Q(customer__in=visible_customers(user)))
+    if not allowed:
+        return Conversation.objects.none()
+    q = allowed[0]
+    for more in allowed[1:]:
+        q |= more
+    return Conversation.objects.filter(q)

@@ -1,8 +1,9 @@
 """Live chat in the API, for staff: chats and their transcripts, the supervisors' live queue,
 and ending, transferring and work orders through the chat services.
 
-Every chat is loaded through ``chat.access`` (one chat) or :func:`visible_chats` (lists, the
-same rule for many); a guest's chat token is not an API token, so guests never reach these.
+Every chat is loaded through ``chat.access``: ``access_chat`` for one, ``visible_chats`` for
+lists (the same rule for many). A guest's chat token is not an API token, so guests never
+reach these.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Q, QuerySet, prefetch_related_objects
+from django.db.models import prefetch_related_objects
 from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils import timezone
@@ -24,7 +25,7 @@ from pydantic import Field
 
 from kefu.accounts.models import Team, User
 from kefu.chat import services
-from kefu.chat.access import access_chat, chat_right
+from kefu.chat.access import access_chat, chat_right, visible_chats
 from kefu.chat.models import Conversation, Message, WrapUpCode
 from kefu.core.api_base import Input, Out
 from kefu.core.exports import SafeCsvWriter
@@ -39,31 +40,6 @@ TRANSCRIPT_LIMIT = 5000
 
 
 # --- who sees which chats --------------------------------------------------------------------------
-
-
-def visible_chats(user: Any) -> QuerySet[Conversation]:
-    """The chats ``user`` may open, by the rule :func:`kefu.chat.access.chat_right` applies to
-    one: supervisors any; the serving agent their active chat; people who read transcripts
-    the chats they served and those whose customer they may see."""
-    if has_perm(user, "chat.supervise"):
-        return Conversation.objects.all()
-    allowed: list[Q] = []
-    if has_perm(user, "chat.work"):
-        allowed.append(Q(agent_id=user.pk, state=Conversation.State.ACTIVE))
-    if has_perm(user, "chat.view"):
-        allowed.append(Q(agent_id=user.pk))
-        if has_perm(user, "customers.view"):
-            allowed.append(Q(customer__isnull=False))
-        else:
-            from kefu.customers.access import visible_customers
-
-            allowed.append(Q(customer__in=visible_customers(user)))
-    if not allowed:
-        return Conversation.objects.none()
-    q = allowed[0]
-    for more in allowed[1:]:
-        q |= more
-    return Conversation.objects.filter(q)
 
 
 def _require_chat_staff(user: Any) -> None:
