@@ -1,22 +1,27 @@
 """The queue_log import on PostgreSQL, set-based.
 
 1. Lines are parsed in blocks (in a process pool for a big file) straight into ``COPY`` text and
-   copied into a temporary staging table without indexes (not written to the WAL).
+   copied into a staging table without indexes (not written to the WAL): a temporary table
+   inside the import's transaction, or, for a big import (see ``import_queue_log``), an
+   unlogged table of its own that a second connection can read.
 2. Staged events already stored are dropped (only when the stored events overlap the staged
-   times), the rest go into the event table in one ``INSERT … SELECT … ON CONFLICT DO NOTHING``
-   — idempotent by the natural key ``(ts, h)``.
-3. Calls are built in SQL: one grouped ``INSERT … SELECT`` over the new events for new call
-   ids; calls already stored whose call id has new events are rebuilt from all their events.
+   times), the rest go into the event table in one ``INSERT … SELECT`` — idempotent by the
+   natural key ``(ts, h)``.
+3. Calls are built in SQL: one grouped ``INSERT … SELECT`` over the staged events of call ids
+   with no stored call; calls already stored whose call id has new events are rebuilt from all
+   their events.
 
-The caller runs all of it inside one transaction. SQLite takes ``ingest``'s row-wise path.
+SQLite takes ``ingest``'s row-wise path.
 """
 
 from __future__ import annotations
 
 import concurrent.futures
 import multiprocessing
+import secrets
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db import IntegrityError, connection, transaction
 
@@ -24,7 +29,17 @@ from kefu.calls import ingest
 from kefu.calls.parsers.queue_log import to_copy
 
 BLOCK_LINES = 100_000
+BIG = 200_000
+"""Lines from which an import outside a caller's transaction stores its events and builds its
+calls on two connections at once (``services._import_big``)."""
 STAGE = "calls_qlog_stage"
+"""The temporary staging table of an import inside one transaction."""
+SHARED_PREFIX = "calls_qlog_stage_"
+"""Unlogged staging tables of big imports: ``calls_qlog_stage_<backend pid>_<random>``."""
+_COLUMNS = (
+    "ts bigint, h bigint, callid text, queue text, agent text, event text, d1 text, d2 text, "
+    "d3 text, d4 text, d5 text"
+)
 
 
 @dataclass
@@ -77,6 +92,33 @@ def _parsed(
             yield future.result(), after
 
 
+def shared_stage() -> str:
+    """A new name for a big import's staging table. Tables left by an import whose connection
+    is gone (a killed process) are dropped first."""
+    connection.ensure_connection()
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE n.nspname = current_schema() AND c.relkind = 'r' AND c.relname LIKE %s",
+            [SHARED_PREFIX.replace("_", r"\_") + "%"],
+        )
+        names = [row[0] for row in cur.fetchall()]
+        cur.execute("SELECT pid FROM pg_stat_activity")
+        alive = {str(row[0]) for row in cur.fetchall()}
+        for name in names:
+            if name.removeprefix(SHARED_PREFIX).split("_")[0] not in alive:
+                cur.execute(f'DROP TABLE IF EXISTS "{name}"')
+        cur.execute("SELECT pg_backend_pid()")
+        pid = cur.fetchone()[0]
+    return f"{SHARED_PREFIX}{pid}_{secrets.token_hex(4)}"
+
+
+def drop_shared(table: str) -> None:
+    if table.startswith(SHARED_PREFIX):
+        with connection.cursor() as cur:
+            cur.execute(f'DROP TABLE IF EXISTS "{table}"')
+
+
 def stage(
     lines: Iterable[str],
     summary: ingest.Summary,
@@ -84,18 +126,21 @@ def stage(
     first_line: int,
     workers: int,
     progress: Callable[[int], None] | None,
+    table: str = STAGE,
 ) -> Staged:
-    """Parse ``lines`` and copy the events into the staging table (emptied first)."""
+    """Parse ``lines`` and copy the events into the staging table ``table`` (emptied first):
+    the temporary STAGE, or a new unlogged table named by :func:`shared_stage`."""
     staged = Staged()
     connection.ensure_connection()
     with connection.connection.cursor() as cur:
-        cur.execute(
-            f"CREATE TEMP TABLE IF NOT EXISTS {STAGE} (ts bigint, h bigint, callid text, "
-            "queue text, agent text, event text, d1 text, d2 text, d3 text, d4 text, d5 text) "
-            "ON COMMIT DELETE ROWS"
-        )
-        cur.execute(f"TRUNCATE {STAGE}")
-        with cur.copy(f"COPY {STAGE} ({ingest.EVENT_COLUMNS}) FROM STDIN") as copy:
+        if table == STAGE:
+            cur.execute(
+                f"CREATE TEMP TABLE IF NOT EXISTS {STAGE} ({_COLUMNS}) ON COMMIT DELETE ROWS"
+            )
+            cur.execute(f"TRUNCATE {STAGE}")
+        else:
+            cur.execute(f'CREATE UNLOGGED TABLE "{table}" ({_COLUMNS})')
+        with cur.copy(f'COPY "{table}" ({ingest.EVENT_COLUMNS}) FROM STDIN') as copy:
             for (text, count, rejects, days), after in _parsed(_blocks(lines, first_line), workers):
                 if count:
                     copy.write(text)
@@ -107,66 +152,80 @@ def stage(
                 if progress is not None:
                     progress(summary.lines)
         if staged.parsed:
-            cur.execute(f"ANALYZE {STAGE}")
+            cur.execute(f'ANALYZE "{table}"')
     return staged
 
 
-def _insert(fast: str, careful: str) -> int:
+def _insert(fast: str, careful: str, params: list[Any] | None = None) -> int:
     """Run ``fast`` (a plain INSERT) in a savepoint; if a key is already stored (another import
     of the same lines at the same time, or a line twice in one file), run ``careful`` (the
     same with ON CONFLICT DO NOTHING) instead. Returns the rows added."""
     with connection.cursor() as cur:
         try:
             with transaction.atomic():
-                cur.execute(fast)
+                cur.execute(fast, params)
                 return int(cur.rowcount)
         except IntegrityError:
             pass
-        cur.execute(careful)
+        cur.execute(careful, params)
         return int(cur.rowcount)
 
 
-def store_events() -> int:
-    """Move the staged events not stored yet into the event table; the staging table keeps
-    only those. Returns how many were added."""
+def drop_stored(table: str = STAGE) -> int:
+    """Drop the staged events that are stored already; returns how many."""
     with connection.cursor() as cur:
-        cur.execute(f"SELECT MIN(ts), MAX(ts) FROM {STAGE}")  # noqa: S608 - constant
+        cur.execute(f'SELECT MIN(ts), MAX(ts) FROM "{table}"')  # noqa: S608 - our own name
         low, high = cur.fetchone()
         if low is None:
             return 0
         cur.execute(
             "SELECT 1 FROM calls_queuelogevent WHERE ts >= %s AND ts <= %s LIMIT 1", [low, high]
         )
-        if cur.fetchone() is not None:
-            cur.execute(
-                f"DELETE FROM {STAGE} s USING calls_queuelogevent e "  # noqa: S608 - constant
-                "WHERE e.ts = s.ts AND e.h = s.h"
-            )
+        if cur.fetchone() is None:
+            return 0
+        cur.execute(
+            f'DELETE FROM "{table}" s USING calls_queuelogevent e '  # noqa: S608
+            "WHERE e.ts = s.ts AND e.h = s.h"
+        )
+        return int(cur.rowcount)
+
+
+def insert_events(table: str = STAGE) -> int:
+    """Move the staged events into the event table; returns how many were added."""
     insert = (
-        f"INSERT INTO calls_queuelogevent ({ingest.EVENT_COLUMNS}) "  # noqa: S608 - constant
-        f"SELECT {ingest.EVENT_COLUMNS} FROM {STAGE}"
+        f"INSERT INTO calls_queuelogevent ({ingest.EVENT_COLUMNS}) "  # noqa: S608 - our own name
+        f'SELECT {ingest.EVENT_COLUMNS} FROM "{table}"'
     )
     return _insert(insert, f"{insert} ON CONFLICT (ts, h) DO NOTHING")
 
 
-def store_calls() -> tuple[int, list[tuple[str, object, str]]]:
-    """Build the calls of the staged (new) events. Returns how many calls were written and the
-    ``(call id, offered_at, agent)`` each rebuilt call had before."""
+def stored_calls(table: str = STAGE) -> list[tuple[str, object, str]]:
+    """``(call id, offered_at, agent)`` of the stored calls that staged events belong to."""
     with connection.cursor() as cur:
         cur.execute(
-            "SELECT external_id, offered_at, agent FROM calls_call "  # noqa: S608 - constant
-            f"WHERE source = 'queue_log' AND external_id IN (SELECT callid FROM {STAGE})"
+            "SELECT external_id, offered_at, agent FROM calls_call "  # noqa: S608 - our own name
+            f"WHERE source = 'queue_log' AND external_id IN (SELECT callid FROM \"{table}\")"
         )
-        stored = [(r[0], r[1], r[2]) for r in cur.fetchall()]
-        if stored:  # rebuilt below from all their events
-            cur.execute(
-                f"DELETE FROM {STAGE} WHERE callid = ANY(%s)",  # noqa: S608 - constant
-                [[callid for callid, _at, _agent in stored]],
-            )
+        return [(r[0], r[1], r[2]) for r in cur.fetchall()]
+
+
+def insert_calls(table: str, skip: list[str]) -> int:
+    """Build the calls of the staged events, except those of the call ids ``skip`` (stored
+    calls, rebuilt from all their events by ``ingest.derive_calls``). Returns how many."""
+    with connection.cursor() as cur:
         cur.execute("SET LOCAL work_mem = '256MB'")
-    added = _insert(
-        ingest.derive_sql(True, source=STAGE, conflict="none"),
-        ingest.derive_sql(True, source=STAGE, conflict="nothing"),
+    params: list[Any] | None = [skip] if skip else None
+    return _insert(
+        ingest.derive_sql(True, source=f'"{table}"', conflict="none", skip=bool(skip)),
+        ingest.derive_sql(True, source=f'"{table}"', conflict="nothing", skip=bool(skip)),
+        params,
     )
+
+
+def store_calls(table: str = STAGE) -> tuple[int, list[tuple[str, object, str]]]:
+    """Build the calls of the staged (new) events. Returns how many calls were written and the
+    ``(call id, offered_at, agent)`` each rebuilt call had before."""
+    stored = stored_calls(table)
+    added = insert_calls(table, [callid for callid, _at, _agent in stored])
     ingest.derive_calls(sorted(callid for callid, _at, _agent in stored))
     return added + len(stored), stored

@@ -192,11 +192,17 @@ _ENDS = f"'COMPLETECALLER', 'COMPLETEAGENT', {_TRANSFERS}, {_EXITS}"
 
 
 def derive_sql(
-    pg: bool, n: int = 0, *, source: str = "calls_queuelogevent", conflict: str = "update"
+    pg: bool,
+    n: int = 0,
+    *,
+    source: str = "calls_queuelogevent",
+    conflict: str = "update",
+    skip: bool = False,
 ) -> str:
     """Calls built from the events of ``source``: of the ``n`` call ids given as parameters, or
-    of every call id in it, in time order. A stored call is rebuilt (``conflict="update"``),
-    left alone (``"nothing"``) or an error (``"none"``: the fastest insert)."""
+    of every call id in it (with ``skip``, but those in the array given as the parameter;
+    PostgreSQL), in time order. A stored call is rebuilt (``conflict="update"``), left alone
+    (``"nothing"``) or an error (``"none"``: the fastest insert)."""
 
     def stamp(expr: str) -> str:
         return f"to_timestamp({expr})" if pg else f"datetime({expr}, 'unixepoch')"
@@ -218,6 +224,8 @@ def derive_sql(
     )
     true, false = ("TRUE", "FALSE") if pg else ("1", "0")
     where = f"callid IN ({', '.join(['%s'] * n)})" if n else "callid NOT IN ('NONE', 'REALTIME')"
+    if skip:
+        where += " AND callid <> ALL(%s)"
     on_conflict = {
         "update": "ON CONFLICT (source, external_id) DO UPDATE SET" + _UPDATE,
         "nothing": "ON CONFLICT (source, external_id) DO NOTHING",

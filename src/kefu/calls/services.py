@@ -3,18 +3,21 @@ the CTI webhook's events, and agent states from queue events."""
 
 from __future__ import annotations
 
+import concurrent.futures
 import datetime as dt
 import hashlib
 import hmac
+import itertools
 import os
 import re
+import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -72,9 +75,21 @@ def import_queue_log(
 ) -> ImportRun:
     """Import queue_log lines (a file, or the new part of a followed file). Lines already
     stored add nothing. With ``states``, recent agent events also change presence. ``workers``
-    parse a big file in that many processes (PostgreSQL)."""
+    parse a big file in that many processes (PostgreSQL).
+
+    The import is one transaction, except a big one on PostgreSQL (``bulk.BIG`` lines or more,
+    not inside a caller's transaction): see :func:`_import_big`."""
     require_perm_unless_system(actor, "calls.import")
     summary = ingest.Summary()
+    if ingest._is_pg() and not connection.in_atomic_block:
+        rest = iter(lines)
+        head = list(itertools.islice(rest, bulk.BIG))
+        if len(head) >= bulk.BIG:
+            return _import_big(
+                itertools.chain(head, rest), summary, name=name, actor=actor,
+                progress=progress, first_line=first_line, states=states, workers=workers,
+            )  # fmt: skip
+        lines = head
     with transaction.atomic():
         run = ImportRun.objects.create(format=ImportRun.Format.QUEUE_LOG, name=name[:255])
         if actor is not None:
@@ -86,7 +101,8 @@ def import_queue_log(
                 lines, summary, first_line=first_line, workers=workers, progress=progress
             )
             parsed, days = staged.parsed, staged.days
-            summary.added = bulk.store_events()
+            bulk.drop_stored()
+            summary.added = bulk.insert_events()
             rebuilt: list[tuple[str, Any, str]] = []
             if summary.added:
                 summary.calls, rebuilt = bulk.store_calls()
@@ -94,14 +110,7 @@ def import_queue_log(
             parsed, days, rebuilt = _import_queue_log_rows(lines, summary, first_line, progress)
         summary.duplicates = parsed - summary.added
         if summary.added:
-            if rebuilt:
-                link_calls(callids=[callid for callid, _at, _agent in rebuilt])
-                old = [at for _c, at, _a in rebuilt if at is not None]
-                days.update(int(at.timestamp()) // rollup.DAY for at in old)
-                new = Call.objects.filter(
-                    source="queue_log", external_id__in=[c for c, _at, _a in rebuilt]
-                ).values_list("offered_at", flat=True)
-                days.update(int(at.timestamp()) // rollup.DAY for at in new if at is not None)
+            _rebuilt(rebuilt, days)
             link_calls(after_call=last_call)
             rollup.refresh_days(days)
             if states:
@@ -109,6 +118,110 @@ def import_queue_log(
         if progress is not None:
             progress(summary.lines)
         return _record_run(run, summary, actor)
+
+
+def _rebuilt(rebuilt: list[tuple[str, Any, str]], days: set[int]) -> None:
+    """Link the stored calls an import rebuilt, and add the days they were and are on to
+    ``days`` (their KPI sums change)."""
+    if not rebuilt:
+        return
+    link_calls(callids=[callid for callid, _at, _agent in rebuilt])
+    old = [at for _c, at, _a in rebuilt if at is not None]
+    days.update(int(at.timestamp()) // rollup.DAY for at in old)
+    new = Call.objects.filter(
+        source="queue_log", external_id__in=[c for c, _at, _a in rebuilt]
+    ).values_list("offered_at", flat=True)
+    days.update(int(at.timestamp()) // rollup.DAY for at in new if at is not None)
+
+
+class _Abandoned(Exception):
+    """The events could not be stored: the calls built beside them are not committed."""
+
+
+def _import_big(
+    lines: Iterable[str],
+    summary: ingest.Summary,
+    *,
+    name: str,
+    actor: Any,
+    progress: Progress | None,
+    first_line: int,
+    states: bool,
+    workers: int,
+) -> ImportRun:
+    """A big import on PostgreSQL (a month of history) uses both of the database's hands. The
+    lines are staged in an unlogged table of the import's own; then, at the same time, this
+    connection stores the new events while a second one builds the calls of new call ids with
+    their customers, agents and KPI sums. Once the events are stored, the calls are committed,
+    then the events (with the rebuilt stored calls and the import's record).
+
+    The calls commit first, so a failure in between leaves calls whose events are missing,
+    never events without their calls: importing the file again stores the events and rebuilds
+    those calls from them. If the events cannot be stored, the calls are not committed."""
+    table = bulk.shared_stage()
+    try:
+        staged = bulk.stage(
+            lines, summary, first_line=first_line, workers=workers, progress=progress, table=table
+        )
+        if bulk.drop_stored(table) == staged.parsed:  # nothing new
+            with transaction.atomic():
+                run = ImportRun.objects.create(
+                    format=ImportRun.Format.QUEUE_LOG, name=name[:255], started_by=actor
+                )
+                summary.duplicates = staged.parsed
+                return _record_run(run, summary, actor)
+        since = ingest.max_event_id()
+        last_call = Call.objects.order_by("-id").values_list("id", flat=True).first() or 0
+        stored = bulk.stored_calls(table)
+        ready, decided = threading.Event(), threading.Event()
+        go: list[bool] = []
+
+        def build_calls() -> int:
+            try:
+                with transaction.atomic():
+                    added = bulk.insert_calls(table, [callid for callid, _at, _a in stored])
+                    link_calls(after_call=last_call)
+                    rollup.refresh_days(staged.days)
+                    ready.set()
+                    decided.wait()
+                    if not go:
+                        raise _Abandoned
+                return added
+            finally:
+                ready.set()
+                connection.close()
+
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            calls = pool.submit(build_calls)
+            try:
+                with transaction.atomic():
+                    run = ImportRun.objects.create(
+                        format=ImportRun.Format.QUEUE_LOG, name=name[:255]
+                    )
+                    if actor is not None:
+                        run.started_by = actor
+                    summary.added = bulk.insert_events(table)
+                    ready.wait()
+                    if calls.done():
+                        calls.result()  # the calls failed: raise their error
+                    go.append(True)
+                    decided.set()
+                    summary.calls = calls.result() + len(stored)
+                    summary.duplicates = staged.parsed - summary.added
+                    if stored:
+                        ingest.derive_calls(sorted(callid for callid, _at, _a in stored))
+                        days: set[int] = set()
+                        _rebuilt(stored, days)
+                        rollup.refresh_days(days)
+                    if states and summary.added:
+                        apply_agent_states(since)
+                    if progress is not None:
+                        progress(summary.lines)
+                    return _record_run(run, summary, actor)
+            finally:
+                decided.set()
+    finally:
+        bulk.drop_shared(table)
 
 
 def _import_queue_log_rows(
