@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from kefu.calls.parsers import LineError, bank, cdr, freeswitch
-from kefu.calls.parsers.queue_log import parse_line, parse_realtime_row
+from kefu.calls.parsers.queue_log import parse_line, parse_realtime_row, to_copy
 
 DATA = Path(__file__).parent / "data"
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -328,3 +328,56 @@ def test_bank_refusals(line: str, reason: str) -> None:
     with pytest.raises(LineError) as caught:
         bank.parse_row(bank_row(line), JERUSALEM)
     assert str(caught.value) == reason
+
+
+def _copy_rows(text: str) -> list[list[str]]:
+    """COPY text rows split back into their fields, escapes undone."""
+    unescape = {"\\\\": "\\", "\\t": "\t", "\\r": "\r"}
+    rows = []
+    for row in text.split("\n")[:-1]:
+        fields = []
+        for field in row.split("\t"):
+            out, i = [], 0
+            while i < len(field):
+                pair = field[i : i + 2]
+                if pair in unescape:
+                    out.append(unescape[pair])
+                    i += 2
+                else:
+                    out.append(field[i])
+                    i += 1
+            fields.append("".join(out))
+        rows.append(fields)
+    return rows
+
+
+def test_a_plain_block_becomes_copy_rows_with_its_days() -> None:
+    text = "1700000000|1.1|support|NONE|ENTERQUEUE||138|1\n1700086400|1.1|support|SIP/1|ABANDON|1|1|9\n"
+    copied, count, rejects, days = to_copy(text, 1)
+    assert (count, rejects, days) == (2, [], [19675, 19676])
+    rows = _copy_rows(copied)
+    assert [r[:6] for r in rows] == [
+        ["1700000000", rows[0][1], "1.1", "support", "NONE", "ENTERQUEUE"],
+        ["1700086400", rows[1][1], "1.1", "support", "SIP/1", "ABANDON"],
+    ]
+    assert rows[0][6:] == ["", "138", "1", "", ""]
+
+
+def test_tabs_backslashes_and_nuls_in_a_block_are_escaped_or_refused_by_line() -> None:
+    # given a block with a backslash, a tab and a carriage return inside data fields, and a NUL
+    text = (
+        "1700000000|1.1|support|NONE|ENTERQUEUE|C:\\ivr\\1|138|1\n"
+        "1700000001|1.1|support|NONE|INFO|a\tb|c\rd\n"
+        "1700000002|1.1|support|NONE|INFO|bad\x00line\n"
+        "1700000003|1.1|support|NONE|INFO|plain\n"
+    )
+    # when
+    copied, count, rejects, _days = to_copy(text, 10)
+    # then each field comes back as written, and the NUL line is refused by its number
+    assert count == 3
+    assert rejects == [(12, "a NUL character in the line")]
+    rows = _copy_rows(copied)
+    assert [len(r) for r in rows] == [11, 11, 11]
+    assert rows[0][6] == "C:\\ivr\\1"
+    assert rows[1][6:8] == ["a\tb", "c\rd"]
+    assert rows[2][6] == "plain"
