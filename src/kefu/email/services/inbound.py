@@ -80,6 +80,8 @@ class _Batch:
     threads: dict[str, int] = field(default_factory=dict)
     recent: dict[str, int] = field(default_factory=dict)
     customers: dict[str, Customer | None] = field(default_factory=dict)
+    events: dict[str, list[tuple[InboundEmail, dict[str, Any]]]] = field(default_factory=dict)
+    """Each filed message's event (received or ignored), written together at the end."""
 
 
 def ingest(mailbox: Mailbox, raw: bytes, *, uid: str = "") -> Ingested:
@@ -124,6 +126,8 @@ def ingest_batch(mailbox: Mailbox, items: Sequence[tuple[str, bytes]]) -> list[I
                 new_uids[item.uid] = FetchedUid(
                     mailbox=mailbox, uid=item.uid, inbound=result.inbound
                 )
+        for action, filed in batch.events.items():
+            events.record_many(action, filed, actor=None)
         if new_uids:
             # Records whose message an administrator deleted are replaced. A concurrent fetch
             # of the same UIDs fails here and rolls back whole; the next finds them by key.
@@ -253,7 +257,7 @@ def _ingest_one(batch: _Batch, item: _Prepared) -> Ingested:
     )
     try:
         with transaction.atomic():
-            _route(inbound, parsed, mailbox, batch)
+            action, data = _route(inbound, parsed, mailbox, batch)
     except IntegrityError:
         # The same message was stored by another fetch at the same moment.
         existing = InboundEmail.objects.filter(key=item.key).defer("raw").first()
@@ -273,6 +277,7 @@ def _ingest_one(batch: _Batch, item: _Prepared) -> Ingested:
             batch, item, _("Could not be filed: %(e)s") % {"e": f"{type(exc).__name__}: {exc}"}
         )
     batch.stored[item.key] = inbound
+    batch.events.setdefault(action, []).append((inbound, data))
     if inbound.message_id and inbound.ticket_id:
         batch.threads[inbound.message_id] = inbound.ticket_id
     if parsed.from_address:
@@ -321,7 +326,8 @@ def _file(inbound: InboundEmail, parsed: parsing.ParsedMail, mailbox: Mailbox) -
     rules refuse (a work-order field it cannot fill) stays in quarantine with the reason."""
     try:
         with transaction.atomic():
-            _route(inbound, parsed, mailbox, None)
+            action, data = _route(inbound, parsed, mailbox, None)
+            events.record(action, inbound, actor=None, data=data)
     except (ValidationError, PermissionDenied, ValueError, LookupError) as exc:
         reason = "; ".join(getattr(exc, "messages", None) or [str(exc)])
         inbound.state = InboundEmail.State.QUARANTINED
@@ -351,8 +357,9 @@ def forget_addresses() -> None:
 
 def _route(
     inbound: InboundEmail, parsed: parsing.ParsedMail, mailbox: Mailbox, batch: _Batch | None
-) -> None:
-    """Classify, thread and file ``inbound`` (stored by the caller, or saved here when new)."""
+) -> tuple[str, dict[str, Any]]:
+    """Classify, thread and file ``inbound`` (stored by the caller, or saved here when new).
+    Returns the event the caller records for the message: its action and data."""
     kind, reason = parsing.classify(parsed, own_addresses())
     if kind == "normal":
         if batch is not None and parsed.from_address in batch.recent:
@@ -388,13 +395,11 @@ def _route(
             {"filename": p.filename, "size": len(p.data), "refused": ""} for p in parsed.attachments
         ]
         _save(inbound)
-        events.record(
-            "email_ignored",
-            inbound,
-            actor=None,
-            data={"kind": kind, "reason": reason, "ticket": ticket.pk if ticket else None},
-        )
-        return
+        return "email_ignored", {
+            "kind": kind,
+            "reason": reason,
+            "ticket": ticket.pk if ticket else None,
+        }
     customer = match_customer(
         parsed.from_address, parsed.from_name, batch.customers if batch is not None else None
     )
@@ -441,16 +446,15 @@ def _route(
     inbound.state = InboundEmail.State.PROCESSED
     inbound.html_safe = parsing.sanitize_html(parsed.html, cid_urls)
     _save(inbound)
-    events.record(
-        "email_received",
-        inbound,
-        actor=None,
-        data={"ticket": ticket.number, "created": inbound.created_ticket, "kind": kind},
-    )
     if inbound.created_ticket and mailbox.send_acknowledgement:
         from kefu.email.services.outbound import queue_acknowledgement
 
         queue_acknowledgement(ticket=ticket, inbound=inbound, mailbox=mailbox)
+    return "email_received", {
+        "ticket": ticket.number,
+        "created": inbound.created_ticket,
+        "kind": kind,
+    }
 
 
 def _save(inbound: InboundEmail) -> None:

@@ -75,11 +75,12 @@ def test_fetch_killed_half_way_resumes_without_duplicates_or_losses(
     real_route = pipeline._route
     calls = {"n": 0}
 
-    def dies_on_the_third(*args: Any, **kwargs: Any) -> None:
+    def dies_on_the_third(*args: Any, **kwargs: Any) -> Any:
         calls["n"] += 1
-        real_route(*args, **kwargs)  # the work order is written...
+        filed = real_route(*args, **kwargs)  # the work order is written...
         if calls["n"] == 3:
             raise KeyboardInterrupt("killed")  # ...and the process dies before the commit
+        return filed
 
     monkeypatch.setattr(pipeline, "_route", dies_on_the_third)
     # when the fetch dies on the third message, in the second batch

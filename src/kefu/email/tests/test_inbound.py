@@ -255,10 +255,11 @@ def test_a_message_failing_in_a_batch_is_quarantined_and_the_rest_filed(
 
     real_route = pipeline._route
 
-    def fails_on_big5(inbound: Any, parsed: Any, *args: Any) -> None:
-        real_route(inbound, parsed, *args)  # the work order is written...
+    def fails_on_big5(inbound: Any, parsed: Any, *args: Any) -> Any:
+        filed = real_route(inbound, parsed, *args)  # the work order is written...
         if parsed.subject == "查詢帳單":
             raise RuntimeError("disk full")  # ...and then something breaks
+        return filed
 
     monkeypatch.setattr(pipeline, "_route", fails_on_big5)
     # when a batch of three is taken and the second fails
@@ -281,6 +282,15 @@ def test_a_message_failing_in_a_batch_is_quarantined_and_the_rest_filed(
         "发票申请",
     ]
     assert FetchedUid.objects.count() == 3
+    # each filed message has its event, written with the batch; the failed one only its own
+    logged = Event.objects.filter(object_type="inboundemail").values_list("action", "object_id")
+    assert sorted(logged) == sorted(
+        [
+            ("email_received", done[0].inbound.pk),
+            ("email_quarantined", done[1].inbound.pk),
+            ("email_received", done[2].inbound.pk),
+        ]
+    )
     # when an administrator processes it again once the cause is gone
     monkeypatch.setattr(pipeline, "_route", real_route)
     again = services.reprocess(actor=centre["admin"], inbound=failed)
