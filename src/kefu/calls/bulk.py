@@ -18,12 +18,15 @@ from __future__ import annotations
 
 import concurrent.futures
 import multiprocessing
+import re
 import secrets
+import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
+from psycopg import sql
 
 from kefu.calls import ingest
 from kefu.calls.parsers.queue_log import to_copy
@@ -92,10 +95,26 @@ def _parsed(
             yield future.result(), after
 
 
+_SHARED_NAME = re.compile(rf"^{SHARED_PREFIX}(\d+)_(\d+)_[0-9a-f]{{8}}$")
+ORPHAN_AFTER_S = 600
+"""A staging table whose connection is gone is dropped once it is this old."""
+TURN = 0x6B65_6675_7131  # the advisory lock queue_log imports take turns on
+
+
+def take_turn() -> None:
+    """Wait until no other queue_log import is storing events or calls, and hold the turn to
+    the end of the transaction. (A big import's second connection waits for its first, which
+    PostgreSQL cannot see; taking turns keeps two imports from waiting on each other through
+    it.)"""
+    with connection.cursor() as cur:
+        cur.execute("SELECT pg_advisory_xact_lock(%s)", [TURN])
+
+
 def shared_stage() -> str:
     """A new name for a big import's staging table. Tables left by an import whose connection
-    is gone (a killed process) are dropped first."""
+    is gone (a killed process) are dropped first, once ORPHAN_AFTER_S old."""
     connection.ensure_connection()
+    now = int(time.time())
     with connection.cursor() as cur:
         cur.execute(
             "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
@@ -106,17 +125,32 @@ def shared_stage() -> str:
         cur.execute("SELECT pid FROM pg_stat_activity")
         alive = {str(row[0]) for row in cur.fetchall()}
         for name in names:
-            if name.removeprefix(SHARED_PREFIX).split("_")[0] not in alive:
-                cur.execute(f'DROP TABLE IF EXISTS "{name}"')
+            match = _SHARED_NAME.match(name)
+            if match is None or match[1] in alive or now - int(match[2]) < ORPHAN_AFTER_S:
+                continue
+            cur.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(name)))
         cur.execute("SELECT pg_backend_pid()")
         pid = cur.fetchone()[0]
-    return f"{SHARED_PREFIX}{pid}_{secrets.token_hex(4)}"
+    return f"{SHARED_PREFIX}{pid}_{now}_{secrets.token_hex(4)}"
 
 
 def drop_shared(table: str) -> None:
-    if table.startswith(SHARED_PREFIX):
+    if _SHARED_NAME.match(table):
         with connection.cursor() as cur:
-            cur.execute(f'DROP TABLE IF EXISTS "{table}"')
+            cur.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(table)))
+
+
+def overlaps(table: str) -> bool:
+    """Whether a stored event falls within the staged events' times."""
+    with connection.cursor() as cur:
+        cur.execute(f'SELECT MIN(ts), MAX(ts) FROM "{table}"')  # noqa: S608 - our own name
+        low, high = cur.fetchone()
+        if low is None:
+            return True  # nothing staged: the one-transaction path records it
+        cur.execute(
+            "SELECT 1 FROM calls_queuelogevent WHERE ts >= %s AND ts <= %s LIMIT 1", [low, high]
+        )
+        return cur.fetchone() is not None
 
 
 def stage(
@@ -171,23 +205,14 @@ def _insert(fast: str, careful: str, params: list[Any] | None = None) -> int:
         return int(cur.rowcount)
 
 
-def drop_stored(table: str = STAGE) -> int:
-    """Drop the staged events that are stored already; returns how many."""
-    with connection.cursor() as cur:
-        cur.execute(f'SELECT MIN(ts), MAX(ts) FROM "{table}"')  # noqa: S608 - our own name
-        low, high = cur.fetchone()
-        if low is None:
-            return 0
-        cur.execute(
-            "SELECT 1 FROM calls_queuelogevent WHERE ts >= %s AND ts <= %s LIMIT 1", [low, high]
-        )
-        if cur.fetchone() is None:
-            return 0
-        cur.execute(
-            f'DELETE FROM "{table}" s USING calls_queuelogevent e '  # noqa: S608
-            "WHERE e.ts = s.ts AND e.h = s.h"
-        )
-        return int(cur.rowcount)
+def drop_stored(table: str = STAGE) -> None:
+    """Drop the staged events that are stored already."""
+    if overlaps(table):
+        with connection.cursor() as cur:
+            cur.execute(
+                f'DELETE FROM "{table}" s USING calls_queuelogevent e '  # noqa: S608
+                "WHERE e.ts = s.ts AND e.h = s.h"
+            )
 
 
 def insert_events(table: str = STAGE) -> int:

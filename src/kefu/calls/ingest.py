@@ -225,7 +225,7 @@ def derive_sql(
     true, false = ("TRUE", "FALSE") if pg else ("1", "0")
     where = f"callid IN ({', '.join(['%s'] * n)})" if n else "callid NOT IN ('NONE', 'REALTIME')"
     if skip:
-        where += " AND callid <> ALL(%s)"
+        where += " AND NOT (callid = ANY(%s))"  # hashed from PostgreSQL 14
     on_conflict = {
         "update": "ON CONFLICT (source, external_id) DO UPDATE SET" + _UPDATE,
         "nothing": "ON CONFLICT (source, external_id) DO NOTHING",

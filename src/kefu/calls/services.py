@@ -78,7 +78,8 @@ def import_queue_log(
     parse a big file in that many processes (PostgreSQL).
 
     The import is one transaction, except a big one on PostgreSQL (``bulk.BIG`` lines or more,
-    not inside a caller's transaction): see :func:`_import_big`."""
+    not inside a caller's transaction): see :func:`_import_big`. Imports of queue_log take
+    turns on PostgreSQL (``bulk.take_turn``)."""
     require_perm_unless_system(actor, "calls.import")
     summary = ingest.Summary()
     if ingest._is_pg() and not connection.in_atomic_block:
@@ -91,33 +92,58 @@ def import_queue_log(
             )  # fmt: skip
         lines = head
     with transaction.atomic():
-        run = ImportRun.objects.create(format=ImportRun.Format.QUEUE_LOG, name=name[:255])
-        if actor is not None:
-            run.started_by = actor
-        since = ingest.max_event_id()
-        last_call = Call.objects.order_by("-id").values_list("id", flat=True).first() or 0
+        run = ImportRun.objects.create(
+            format=ImportRun.Format.QUEUE_LOG, name=name[:255], started_by=actor
+        )
         if ingest._is_pg():
+            bulk.take_turn()
+            since, last_call = _marks()
             staged = bulk.stage(
                 lines, summary, first_line=first_line, workers=workers, progress=progress
             )
-            parsed, days = staged.parsed, staged.days
-            bulk.drop_stored()
-            summary.added = bulk.insert_events()
-            rebuilt: list[tuple[str, Any, str]] = []
-            if summary.added:
-                summary.calls, rebuilt = bulk.store_calls()
+            _store_staged(bulk.STAGE, staged, summary, since, last_call, states)
         else:
+            since, last_call = _marks()
             parsed, days, rebuilt = _import_queue_log_rows(lines, summary, first_line, progress)
-        summary.duplicates = parsed - summary.added
-        if summary.added:
-            _rebuilt(rebuilt, days)
-            link_calls(after_call=last_call)
-            rollup.refresh_days(days)
-            if states:
-                apply_agent_states(since)
+            summary.duplicates = parsed - summary.added
+            if summary.added:
+                _rebuilt(rebuilt, days)
+                link_calls(after_call=last_call)
+                rollup.refresh_days(days)
+                if states:
+                    apply_agent_states(since)
         if progress is not None:
             progress(summary.lines)
         return _record_run(run, summary, actor)
+
+
+def _marks() -> tuple[int, int]:
+    """The last event id and the last call id before an import."""
+    last_call = Call.objects.order_by("-id").values_list("id", flat=True).first() or 0
+    return ingest.max_event_id(), last_call
+
+
+def _store_staged(
+    table: str,
+    staged: bulk.Staged,
+    summary: ingest.Summary,
+    since: int,
+    last_call: int,
+    states: bool,
+) -> None:
+    """Store the staged events not stored yet and their calls, in the caller's transaction."""
+    bulk.drop_stored(table)
+    summary.added = bulk.insert_events(table)
+    summary.duplicates = staged.parsed - summary.added
+    if not summary.added:
+        return
+    summary.calls, rebuilt = bulk.store_calls(table)
+    days = set(staged.days)
+    _rebuilt(rebuilt, days)
+    link_calls(after_call=last_call)
+    rollup.refresh_days(days)
+    if states:
+        apply_agent_states(since)
 
 
 def _rebuilt(rebuilt: list[tuple[str, Any, str]], days: set[int]) -> None:
@@ -150,10 +176,12 @@ def _import_big(
     workers: int,
 ) -> ImportRun:
     """A big import on PostgreSQL (a month of history) uses both of the database's hands. The
-    lines are staged in an unlogged table of the import's own; then, at the same time, this
-    connection stores the new events while a second one builds the calls of new call ids with
-    their customers, agents and KPI sums. Once the events are stored, the calls are committed,
-    then the events (with the rebuilt stored calls and the import's record).
+    lines are staged in an unlogged table of the import's own. Then, once it is this import's
+    turn, if no stored event falls in the staged times (a new stretch of history), this
+    connection stores the events while a second one builds the calls of new call ids with their
+    agents, customers and KPI sums; once the events are stored, the calls are committed, then
+    the events (with the rebuilt stored calls and the import's record). A file that overlaps
+    stored events (imported again, or in part) is stored in one transaction.
 
     The calls commit first, so a failure in between leaves calls whose events are missing,
     never events without their calls: importing the file again stores the events and rebuilds
@@ -163,65 +191,72 @@ def _import_big(
         staged = bulk.stage(
             lines, summary, first_line=first_line, workers=workers, progress=progress, table=table
         )
-        if bulk.drop_stored(table) == staged.parsed:  # nothing new
-            with transaction.atomic():
-                run = ImportRun.objects.create(
-                    format=ImportRun.Format.QUEUE_LOG, name=name[:255], started_by=actor
-                )
-                summary.duplicates = staged.parsed
-                return _record_run(run, summary, actor)
-        since = ingest.max_event_id()
-        last_call = Call.objects.order_by("-id").values_list("id", flat=True).first() or 0
-        stored = bulk.stored_calls(table)
-        ready, decided = threading.Event(), threading.Event()
-        go: list[bool] = []
-
-        def build_calls() -> int:
-            try:
-                with transaction.atomic():
-                    added = bulk.insert_calls(table, [callid for callid, _at, _a in stored])
-                    link_calls(after_call=last_call)
-                    rollup.refresh_days(staged.days)
-                    ready.set()
-                    decided.wait()
-                    if not go:
-                        raise _Abandoned
-                return added
-            finally:
-                ready.set()
-                connection.close()
-
-        with concurrent.futures.ThreadPoolExecutor(1) as pool:
-            calls = pool.submit(build_calls)
-            try:
-                with transaction.atomic():
-                    run = ImportRun.objects.create(
-                        format=ImportRun.Format.QUEUE_LOG, name=name[:255]
-                    )
-                    if actor is not None:
-                        run.started_by = actor
-                    summary.added = bulk.insert_events(table)
-                    ready.wait()
-                    if calls.done():
-                        calls.result()  # the calls failed: raise their error
-                    go.append(True)
-                    decided.set()
-                    summary.calls = calls.result() + len(stored)
-                    summary.duplicates = staged.parsed - summary.added
-                    if stored:
-                        ingest.derive_calls(sorted(callid for callid, _at, _a in stored))
-                        days: set[int] = set()
-                        _rebuilt(stored, days)
-                        rollup.refresh_days(days)
-                    if states and summary.added:
-                        apply_agent_states(since)
-                    if progress is not None:
-                        progress(summary.lines)
-                    return _record_run(run, summary, actor)
-            finally:
-                decided.set()
+        with transaction.atomic():
+            run = ImportRun.objects.create(
+                format=ImportRun.Format.QUEUE_LOG, name=name[:255], started_by=actor
+            )
+            bulk.take_turn()  # no other import writes events or calls until this one commits
+            since, last_call = _marks()
+            if bulk.overlaps(table):
+                _store_staged(table, staged, summary, since, last_call, states)
+            else:
+                _store_both(table, staged, summary, since, last_call, states)
+            if progress is not None:
+                progress(summary.lines)
+            return _record_run(run, summary, actor)
     finally:
         bulk.drop_shared(table)
+
+
+def _store_both(
+    table: str,
+    staged: bulk.Staged,
+    summary: ingest.Summary,
+    since: int,
+    last_call: int,
+    states: bool,
+) -> None:
+    """The events on this connection, in the caller's transaction, and the new calls on a
+    second one at the same time, committed just before the caller commits (see _import_big)."""
+    stored = bulk.stored_calls(table)
+    ready, decided = threading.Event(), threading.Event()
+    go: list[bool] = []
+
+    def build_calls() -> int:
+        try:
+            with transaction.atomic():
+                added = bulk.insert_calls(table, [callid for callid, _at, _a in stored])
+                link_calls(after_call=last_call)
+                rollup.refresh_days(staged.days)
+                ready.set()
+                decided.wait()
+                if not go:
+                    raise _Abandoned
+            return added
+        finally:
+            ready.set()
+            connection.close()
+
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        calls = pool.submit(build_calls)
+        try:
+            summary.added = bulk.insert_events(table)
+            ready.wait()
+            if calls.done():
+                calls.result()  # the calls failed: raise their error
+            go.append(True)
+            decided.set()
+            summary.calls = calls.result() + len(stored)
+        finally:
+            decided.set()
+    summary.duplicates = staged.parsed - summary.added
+    if stored:
+        ingest.derive_calls(sorted(callid for callid, _at, _a in stored))
+        days: set[int] = set()
+        _rebuilt(stored, days)
+        rollup.refresh_days(days)
+    if states and summary.added:
+        apply_agent_states(since)
 
 
 def _import_queue_log_rows(

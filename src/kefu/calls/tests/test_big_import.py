@@ -5,10 +5,14 @@ from which an import counts as big is lowered to the test file's.)"""
 
 from __future__ import annotations
 
+import threading
+import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.db import connection
+from psycopg import sql
 
 from kefu.calls import bulk, services
 from kefu.calls.models import AgentDaySums, Call, ImportRun, IntervalSums, QueueLogEvent
@@ -61,17 +65,19 @@ def one_transaction() -> tuple[list[tuple[object, ...]], ...]:
 
 @pytest.fixture
 def big(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Imports of 10 lines or more are big; answers the staging tables they made."""
+    """Imports of 10 lines or more are big; answers how each stored its lines: "both" (two
+    connections) or "one" (one transaction)."""
     monkeypatch.setattr(bulk, "BIG", 10)
-    made: list[str] = []
-    real = bulk.shared_stage
+    ways: list[str] = []
+    for way, name in (("both", "_store_both"), ("one", "_store_staged")):
+        real = getattr(services, name)
 
-    def shared_stage() -> str:
-        made.append(real())
-        return made[-1]
+        def spy(*args: Any, _real: Any = real, _way: str = way) -> Any:
+            ways.append(_way)
+            return _real(*args)
 
-    monkeypatch.setattr(bulk, "shared_stage", shared_stage)
-    return made
+        monkeypatch.setattr(services, name, spy)
+    return ways
 
 
 def test_a_big_import_gives_what_one_transaction_gives_and_nothing_twice(
@@ -80,25 +86,40 @@ def test_a_big_import_gives_what_one_transaction_gives_and_nothing_twice(
     # when
     run = services.import_queue_log(_lines(), name="big", actor=None, workers=2)
     # then
-    assert len(big) == 1
+    assert big == ["both"]
     assert (run.lines, run.added, run.duplicates, run.calls) == (41, 41, 0, 11)
     assert _state() == one_transaction
     assert _stage_tables() == []
-    # and again
+    # and again (the file overlaps what is stored: one transaction)
     again = services.import_queue_log(_lines(), name="again", actor=None)
+    assert big == ["both", "one"]
     assert (again.added, again.duplicates, again.calls) == (0, 41, 0)
     assert _state() == one_transaction
     assert ImportRun.objects.count() == 2
 
 
-@pytest.mark.parametrize("split", [12, 24])
+@pytest.mark.parametrize("split", [12, 26])
 def test_a_big_file_in_two_parts_rebuilds_the_calls_cut_in_two(
     one_transaction: tuple[list[tuple[object, ...]], ...], big: list[str], split: int
 ) -> None:
+    # given the first part of the file, which ends in the middle of a call
     lines = _lines()
     services.import_queue_log(lines[:split], name="part 1", actor=None)
+    # when the rest comes (later times: on two connections, the cut call rebuilt)
     services.import_queue_log(lines[split:], name="part 2", actor=None)
-    assert len(big) == 2
+    # then
+    assert big == ["both", "both"]
+    assert _state() == one_transaction
+
+
+def test_a_big_file_overlapping_stored_events_is_stored_in_one_transaction(
+    one_transaction: tuple[list[tuple[object, ...]], ...], big: list[str]
+) -> None:
+    lines = _lines()
+    services.import_queue_log(lines[:30], name="first", actor=None)
+    run = services.import_queue_log(lines, name="all", actor=None)
+    assert big == ["both", "one"]
+    assert (run.added, run.duplicates) == (11, 30)
     assert _state() == one_transaction
 
 
@@ -158,14 +179,78 @@ def test_a_failure_after_the_calls_committed_is_repaired_by_importing_again(
     assert _state() == one_transaction
 
 
-def test_a_staging_table_left_by_a_killed_import_is_dropped() -> None:
+def test_a_staging_table_left_by_a_killed_import_is_dropped_once_old() -> None:
+    now = int(time.time())
+    dead, old = 999_999_999, now - bulk.ORPHAN_AFTER_S - 1
     with connection.cursor() as cur:
-        cur.execute(f"CREATE UNLOGGED TABLE {bulk.SHARED_PREFIX}999999999_0a1b2c3d (ts bigint)")
         cur.execute("SELECT pg_backend_pid()")
-        mine = f"{bulk.SHARED_PREFIX}{cur.fetchone()[0]}_00000000"
-        cur.execute(f"CREATE UNLOGGED TABLE {mine} (ts bigint)")
+        mine = cur.fetchone()[0]
+    tables = {
+        "dead and old": f"{bulk.SHARED_PREFIX}{dead}_{old}_0a1b2c3d",
+        "dead but recent": f"{bulk.SHARED_PREFIX}{dead}_{now}_0a1b2c3e",
+        "alive and old": f"{bulk.SHARED_PREFIX}{mine}_{old}_0a1b2c3f",
+        "not ours": f'{bulk.SHARED_PREFIX}x";CREATE TABLE calls_qlog_pwned();--',
+    }
+    with connection.cursor() as cur:
+        for name in tables.values():
+            cur.execute(
+                sql.SQL("CREATE UNLOGGED TABLE {} (ts bigint)").format(sql.Identifier(name))
+            )
+    # when the next big import names its table
     name = bulk.shared_stage()
-    # the dead import's table is gone; a live connection's is kept
-    assert _stage_tables() == [mine]
-    assert name.startswith(mine[:-8]) and name != mine
-    bulk.drop_shared(mine)
+    # then only the table of the dead connection that is old enough is gone, and a strange
+    # name is neither dropped nor run
+    assert sorted(_stage_tables()) == sorted(v for k, v in tables.items() if k != "dead and old")
+    assert name.startswith(f"{bulk.SHARED_PREFIX}{mine}_") and name not in tables.values()
+    with connection.cursor() as cur:
+        cur.execute("SELECT count(*) FROM pg_class WHERE relname = 'calls_qlog_pwned'")
+        assert cur.fetchone()[0] == 0
+        for name in tables.values():
+            cur.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(name)))
+
+
+def test_two_big_imports_of_the_same_lines_take_turns(
+    one_transaction: tuple[list[tuple[object, ...]], ...],
+    big: list[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A big import's calls wait for its events, which PostgreSQL cannot see. Were a second
+    import of the same lines to build its calls meanwhile, each would wait on the other for
+    ever; it waits for its turn instead."""
+    # given a big import whose calls are held back
+    building, release = threading.Event(), threading.Event()
+    real = bulk.insert_calls
+
+    def first_held(table: str, skip: list[str]) -> int:
+        if not building.is_set():
+            building.set()
+            assert release.wait(30)
+        return real(table, skip)
+
+    monkeypatch.setattr(bulk, "insert_calls", first_held)
+    results: dict[str, Any] = {}
+
+    def run(key: str) -> None:
+        try:
+            results[key] = services.import_queue_log(_lines(), name=key, actor=None)
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            results[key] = exc
+        finally:
+            connection.close()
+
+    first = threading.Thread(target=run, args=("first",))
+    first.start()
+    assert building.wait(30)
+    # when a second import of the same file starts while the first builds its calls
+    second = threading.Thread(target=run, args=("second",))
+    second.start()
+    second.join(1.5)
+    assert second.is_alive()  # it waits for its turn
+    release.set()
+    first.join(30)
+    second.join(30)
+    # then both finish, the second adding nothing
+    assert not first.is_alive() and not second.is_alive()
+    assert (results["first"].added, results["second"].added) == (41, 0)
+    assert big == ["both", "one"]
+    assert _state() == one_transaction
