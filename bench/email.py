@@ -14,6 +14,7 @@ Full scale is 5,000 messages; --scale 0.01 for a quick run (50). Ends with a JSO
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import tempfile
 import time
@@ -197,8 +198,6 @@ def _backend_pid() -> int:
 def _cpu_seconds(pid: int) -> float:
     """CPU time used by a process of this machine (the worker's PostgreSQL backend); 0 when
     the database runs elsewhere."""
-    import os
-
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:
@@ -256,7 +255,12 @@ def _run(
 def main(scale: float, argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="kefu bench email")
     parser.add_argument("--keep", action="store_true", help="keep the benchmark database")
-    parser.add_argument("--workers", type=int, default=4, help="worker processes (default 4)")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="worker processes (default: one per CPU core; filing mail is CPU-bound)",
+    )
     args = parser.parse_args(argv)
     n = max(50, int(5000 * scale))
     say(f"kefu bench email: {n:,} incoming messages through the whole pipeline on PostgreSQL")
