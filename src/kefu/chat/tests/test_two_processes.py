@@ -185,6 +185,8 @@ def test_customer_and_agent_on_two_processes_lose_and_double_nothing(chat_centre
         await agent.send("a6", "最后一条")
         await guest.wait(lambda: "最后一条" in guest.bodies("agent"), 30)
         out["resume_s"] = time.monotonic() - sent
+        # (the agent's own copy may come a moment after the customer's)
+        await agent.wait(lambda: "最后一条" in agent.bodies("agent"), 30)
         out["guest_connects"] = guest.connects
         out["guest_deliveries"] = list(guest.deliveries)
         out["guest_seqs"] = sorted(guest.messages)
