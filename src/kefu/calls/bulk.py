@@ -17,6 +17,7 @@ SQLite takes ``ingest``'s row-wise path.
 from __future__ import annotations
 
 import concurrent.futures
+import logging
 import multiprocessing
 import re
 import secrets
@@ -25,12 +26,13 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import IntegrityError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from psycopg import sql
 
 from kefu.calls import ingest
 from kefu.calls.parsers.queue_log import to_copy
 
+log = logging.getLogger(__name__)
 BLOCK_LINES = 100_000
 BIG = 200_000
 """Lines from which an import outside a caller's transaction stores its events and builds its
@@ -96,8 +98,11 @@ def _parsed(
 
 
 _SHARED_NAME = re.compile(rf"^{SHARED_PREFIX}(\d+)_(\d+)_[0-9a-f]{{8}}$")
-ORPHAN_AFTER_S = 600
+ORPHAN_AFTER_S = 3600
 """A staging table whose connection is gone is dropped once it is this old."""
+WAIT_S = 30
+"""How long a big import's second connection waits for a lock before it gives up (see
+bound_waits)."""
 TURN = 0x6B65_6675_7131  # the advisory lock queue_log imports take turns on
 
 
@@ -108,6 +113,15 @@ def take_turn() -> None:
     it.)"""
     with connection.cursor() as cur:
         cur.execute("SELECT pg_advisory_xact_lock(%s)", [TURN])
+
+
+def bound_waits() -> None:
+    """For a big import's second connection: give up on a lock after WAIT_S. Its first
+    connection waits for it where PostgreSQL cannot see, so a third session queued between them
+    (an ALTER TABLE behind the first, holding up the second) would otherwise wait for ever;
+    this way the import fails and the third session goes on."""
+    with connection.cursor() as cur:
+        cur.execute(f"SET LOCAL lock_timeout = '{int(WAIT_S)}s'")
 
 
 def shared_stage() -> str:
@@ -128,16 +142,29 @@ def shared_stage() -> str:
             match = _SHARED_NAME.match(name)
             if match is None or match[1] in alive or now - int(match[2]) < ORPHAN_AFTER_S:
                 continue
-            cur.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(name)))
+            try:  # a table still in use after all is left alone, without waiting for it
+                with transaction.atomic():
+                    table = sql.Identifier(name)
+                    cur.execute(
+                        sql.SQL("LOCK TABLE {} IN ACCESS EXCLUSIVE MODE NOWAIT").format(table)
+                    )
+                    cur.execute(sql.SQL("DROP TABLE {}").format(table))
+            except DatabaseError:
+                continue
         cur.execute("SELECT pg_backend_pid()")
         pid = cur.fetchone()[0]
     return f"{SHARED_PREFIX}{pid}_{now}_{secrets.token_hex(4)}"
 
 
 def drop_shared(table: str) -> None:
-    if _SHARED_NAME.match(table):
+    """Drop a big import's staging table; if the connection is gone, a later import will."""
+    if not _SHARED_NAME.match(table):
+        return
+    try:
         with connection.cursor() as cur:
             cur.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(table)))
+    except DatabaseError:
+        log.warning("could not drop the staging table %s; a later big import will", table)
 
 
 def overlaps(table: str) -> bool:

@@ -25,6 +25,7 @@ from kefu.calls.models import SERVICE_LEVEL_SET, SHORT_ABANDON_SET, TIMELY_RING_
 
 STEP = 900
 DAY = 86_400
+DAY_LOCK = 0x6B66_7264  # advisory locks per day (with the day number) while its sums are rebuilt
 COUNTED = ("answered", "abandoned", "unanswered")  # the outcomes of offered calls
 OFFERED = "('answered', 'abandoned', 'unanswered')"
 
@@ -96,6 +97,13 @@ def _rebuild(
     group = ", ".join(str(i + 1) for i in range(len(keys)))
     agent_only = " AND agent <> ''" if "agent" in keys else ""
     with connection.cursor() as cur:
+        if _pg():
+            # one rebuild of a day at a time (a concurrent one would miss the rows this one
+            # inserts, delete nothing and then collide with them); days in order
+            cur.execute(
+                "SELECT pg_advisory_xact_lock(%s, d) FROM generate_series(%s, %s) AS d ORDER BY d",
+                [DAY_LOCK, start // DAY, (end - 1) // DAY],
+            )
         cur.execute(
             f"DELETE FROM {table} WHERE {first} >= %s AND {first} < %s{where_agent}",  # noqa: S608
             [*key_range, *params],

@@ -225,6 +225,7 @@ def _store_both(
     def build_calls() -> int:
         try:
             with transaction.atomic():
+                bulk.bound_waits()
                 added = bulk.insert_calls(table, [callid for callid, _at, _a in stored])
                 link_calls(after_call=last_call)
                 rollup.refresh_days(staged.days)

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from psycopg import sql
 
 from kefu.calls import bulk, services
@@ -254,3 +254,121 @@ def test_two_big_imports_of_the_same_lines_take_turns(
     assert (results["first"].added, results["second"].added) == (41, 0)
     assert big == ["both", "one"]
     assert _state() == one_transaction
+
+
+def _url() -> str:
+    s = connection.settings_dict
+    return (
+        f"postgresql://{s['USER']}:{s['PASSWORD'] or ''}@{s['HOST'] or 'localhost'}:"
+        f"{s['PORT'] or 5432}/{s['NAME']}"
+    )
+
+
+def test_a_session_queued_between_the_two_connections_makes_the_import_fail_not_hang(
+    big: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A third session asking for a table lock queues behind the events' connection, and the
+    calls' connection queues behind it, while the first waits for the second where PostgreSQL
+    cannot see: the calls give up after bulk.WAIT_S, the import fails, the third goes on."""
+    import psycopg
+
+    monkeypatch.setattr(bulk, "WAIT_S", 2)
+    building, release = threading.Event(), threading.Event()
+    real = bulk.insert_calls
+
+    def held(table: str, skip: list[str]) -> int:
+        building.set()
+        assert release.wait(30)
+        return real(table, skip)
+
+    monkeypatch.setattr(bulk, "insert_calls", held)
+    results: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            results["import"] = services.import_queue_log(_lines(), name="big", actor=None)
+        except BaseException as exc:  # noqa: BLE001 - checked below
+            results["import"] = exc
+        finally:
+            connection.close()
+
+    def lock_calls() -> None:
+        with psycopg.connect(_url()) as other:
+            other.execute("SET lock_timeout = '20s'")
+            other.execute("LOCK TABLE calls_call IN ACCESS EXCLUSIVE MODE")
+            results["locked"] = True
+            other.rollback()
+
+    importing = threading.Thread(target=run)
+    importing.start()
+    assert building.wait(30)
+    locker = threading.Thread(target=lock_calls)
+    locker.start()
+    locker.join(1.0)
+    assert locker.is_alive()  # queued behind the import's first connection
+    release.set()  # the calls' insert now queues behind the locker
+    importing.join(30)
+    locker.join(30)
+    assert not importing.is_alive() and not locker.is_alive()
+    assert isinstance(results["import"], Exception)
+    assert "lock timeout" in str(results["import"])
+    assert results["locked"] is True
+    assert not Call.objects.exists() and not QueueLogEvent.objects.exists()
+
+
+def test_a_staging_table_still_in_use_is_not_dropped_or_waited_for() -> None:
+    import psycopg
+
+    old = int(time.time()) - bulk.ORPHAN_AFTER_S - 1
+    name = f"{bulk.SHARED_PREFIX}999999999_{old}_0a1b2c3d"
+    with connection.cursor() as cur:
+        cur.execute(sql.SQL("CREATE UNLOGGED TABLE {} (ts bigint)").format(sql.Identifier(name)))
+    with psycopg.connect(_url()) as other:
+        other.execute(sql.SQL("SELECT * FROM {}").format(sql.Identifier(name)))  # holds a lock
+        with connection.cursor() as cur:
+            cur.execute("SET lock_timeout = '3s'")  # (were it to wait, fail instead of hanging)
+        started = time.monotonic()
+        bulk.shared_stage()
+        assert time.monotonic() - started < 3
+        with connection.cursor() as cur:
+            cur.execute("RESET lock_timeout")
+        assert name in _stage_tables()
+        other.rollback()
+    bulk.shared_stage()
+    assert name not in _stage_tables()
+
+
+def test_two_rebuilds_of_the_same_day_at_once_do_not_collide() -> None:
+    from kefu.calls import rollup
+
+    services.import_queue_log(_lines(), name="small", actor=None)
+    sums = list(IntervalSums.objects.order_by("bucket", "queue").values_list("bucket", *SUMS))
+    day = sums[0][0] * rollup.STEP // rollup.DAY
+    # given another session rebuilding the day (its new rows not committed yet)
+    first = threading.Event()
+    done: dict[str, Any] = {}
+
+    def rebuild_in_another_session() -> None:
+        try:
+            with transaction.atomic():
+                rollup.refresh_days([day])
+                first.set()
+                time.sleep(1.5)
+            done["other"] = True
+        except BaseException as exc:  # noqa: BLE001 - checked below
+            done["other"] = exc
+        finally:
+            connection.close()
+
+    other = threading.Thread(target=rebuild_in_another_session)
+    other.start()
+    assert first.wait(30)
+    # when this session rebuilds the same day meanwhile, then both commit
+    with transaction.atomic():
+        rollup.refresh_days([day])
+    other.join(30)
+    # then neither failed and the sums are as before
+    assert done["other"] is True
+    assert (
+        list(IntervalSums.objects.order_by("bucket", "queue").values_list("bucket", *SUMS)) == sums
+    )
