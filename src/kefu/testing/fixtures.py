@@ -347,8 +347,9 @@ def run_async(coroutine: Any) -> Any:
         return pool.submit(asyncio.run, coroutine).result()
 
 
-def wait_for_live(page: Any, group: str, timeout: int = 10_000) -> None:
-    """Wait until the page's WebSocket has joined a live group ("user", "ticket-42")."""
+def wait_for_live(page: Any, group: str, timeout: int = 20_000) -> None:
+    """Wait until the page's WebSocket has joined a live group ("user", "ticket-42"). (Up to
+    20 s: with the suite on two processes, the server can take several seconds to answer.)"""
     page.wait_for_function(
         "group => (document.body.dataset.liveGroups || '').split(' ').includes(group)",
         arg=group,
