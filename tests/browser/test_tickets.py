@@ -1,5 +1,7 @@
 """Work orders in a real browser: stored markup never runs, and colleagues' changes arrive live."""
 
+import time
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
@@ -99,6 +101,22 @@ def test_a_colleagues_change_arrives_live(page, asgi_server):
         "document.querySelector('#timeline').innerText.includes('同事刚刚的回复')", timeout=10_000
     )
     assert centre["agent2"].display_name in page.locator("#live-text").inner_text()
+
+
+def test_the_page_joins_its_work_order_when_its_script_arrives_after_the_socket(page, asgi_server):
+    # given the ticket page's script arrives a moment after the live socket has opened
+    centre = frontline_setup()
+    ticket = make_ticket(actor=centre["agent"], title="脚本来迟")
+    sign_in(page, asgi_server.url, centre["agent"].username, PASSWORD)
+
+    def late(route):
+        time.sleep(1.5)
+        route.continue_()
+
+    page.route("**/tickets/ticket*.js", late)
+    # when the page opens, then it still joins the work order's live group
+    page.goto(f"{asgi_server.url}/tickets/{ticket.number}/")
+    wait_for_live(page, f"ticket-{ticket.pk}")
 
 
 def test_colleagues_see_who_is_writing(browser, asgi_server):

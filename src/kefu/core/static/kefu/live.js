@@ -1,5 +1,6 @@
 /* One WebSocket per page: notifications for me, and live changes of what the page shows.
-   Pages listen to "kefu:push" events; "kefu:connected" fires on every (re)connection. */
+   Pages listen to "kefu:push" events; "kefu:connected" fires on every (re)connection (use
+   Kefu.live.onConnected to hear the one that may have happened before the page script ran). */
 (function () {
   "use strict";
   var data = document.getElementById("kefu-i18n");
@@ -77,6 +78,13 @@
     }
   });
 
-  window.Kefu.live = { send: send, toast: toast };
+  // Run fn on every (re)connection, and now if the socket is open already: a page script that
+  // runs after the socket opened (it was still downloading) must not miss the first one.
+  function onConnected(fn) {
+    document.addEventListener("kefu:connected", fn);
+    if (socket && socket.readyState === WebSocket.OPEN) { fn(); }
+  }
+
+  window.Kefu.live = { send: send, toast: toast, onConnected: onConnected };
   if (document.body && document.body.dataset.live === "1") { connect(); }
 })();

@@ -17,7 +17,7 @@
   }
 
   // Live: join this work order's group; show who changed it and refresh the timeline.
-  document.addEventListener("kefu:connected", function () {
+  window.Kefu.live.onConnected(function () {
     window.Kefu.live.send({ subscribe: "ticket", id: ticketId });
   });
   var typingTimer = null;
