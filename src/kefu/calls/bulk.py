@@ -233,13 +233,12 @@ def _insert(fast: str, careful: str, params: list[Any] | None = None) -> int:
 
 
 def drop_stored(table: str = STAGE) -> None:
-    """Drop the staged events that are stored already."""
-    if overlaps(table):
-        with connection.cursor() as cur:
-            cur.execute(
-                f'DELETE FROM "{table}" s USING calls_queuelogevent e '  # noqa: S608
-                "WHERE e.ts = s.ts AND e.h = s.h"
-            )
+    """Drop the staged events that are stored already (worth it only when :func:`overlaps`)."""
+    with connection.cursor() as cur:
+        cur.execute(
+            f'DELETE FROM "{table}" s USING calls_queuelogevent e '  # noqa: S608
+            "WHERE e.ts = s.ts AND e.h = s.h"
+        )
 
 
 def insert_events(table: str = STAGE) -> int:

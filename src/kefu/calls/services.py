@@ -101,7 +101,8 @@ def import_queue_log(
             staged = bulk.stage(
                 lines, summary, first_line=first_line, workers=workers, progress=progress
             )
-            _store_staged(bulk.STAGE, staged, summary, since, last_call, states)
+            overlapping = bulk.overlaps(bulk.STAGE)
+            _store_staged(bulk.STAGE, overlapping, staged, summary, since, last_call, states)
         else:
             since, last_call = _marks()
             parsed, days, rebuilt = _import_queue_log_rows(lines, summary, first_line, progress)
@@ -125,14 +126,17 @@ def _marks() -> tuple[int, int]:
 
 def _store_staged(
     table: str,
+    overlapping: bool,
     staged: bulk.Staged,
     summary: ingest.Summary,
     since: int,
     last_call: int,
     states: bool,
 ) -> None:
-    """Store the staged events not stored yet and their calls, in the caller's transaction."""
-    bulk.drop_stored(table)
+    """Store the staged events not stored yet and their calls, in the caller's transaction
+    (``overlapping``: stored events fall within the staged times, see ``bulk.overlaps``)."""
+    if overlapping:
+        bulk.drop_stored(table)
     summary.added = bulk.insert_events(table)
     summary.duplicates = staged.parsed - summary.added
     if not summary.added:
@@ -198,7 +202,7 @@ def _import_big(
             bulk.take_turn()  # no other import writes events or calls until this one commits
             since, last_call = _marks()
             if bulk.overlaps(table):
-                _store_staged(table, staged, summary, since, last_call, states)
+                _store_staged(table, True, staged, summary, since, last_call, states)
             else:
                 _store_both(table, staged, summary, since, last_call, states)
             if progress is not None:
