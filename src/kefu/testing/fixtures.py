@@ -123,6 +123,27 @@ def clock_at() -> Iterator[Any]:
         traveller.stop()
 
 
+def pytest_addoption(parser: Any) -> None:
+    parser.addoption(
+        "--clock",
+        metavar="WHEN",
+        help="start every test's clock at WHEN (ISO 8601, e.g. 2026-12-03T23:58+08:00), ticking "
+        "from there: a run at a day's or a week's edge shows tests that hold only in office hours",
+    )
+
+
+@pytest.fixture(autouse=True)
+def _suite_clock(request: Any) -> Iterator[None]:
+    when = request.config.getoption("--clock")
+    if not when:
+        yield
+        return
+    import time_machine
+
+    with time_machine.travel(when, tick=True):
+        yield
+
+
 # --- databases ------------------------------------------------------------------------------------
 
 

@@ -23,6 +23,17 @@ def _english():
         yield
 
 
+@pytest.fixture(autouse=True)
+def _working_hours():
+    """Visits are dispatched for an hour from now and an engineer's day is the local date: run at
+    ten in the morning, so a run late in the evening does not put the visit on tomorrow's list."""
+    import time_machine
+
+    morning = timezone.localtime().replace(hour=10, minute=0, second=0, microsecond=0)
+    with time_machine.travel(morning, tick=True):
+        yield
+
+
 @pytest.fixture
 def field(centre):
     """The centre plus a 7×24 service level, a covered asset of a customer with an open work
