@@ -132,8 +132,11 @@ def parse_line(line: str) -> QueueEvent:
     else:
         data += _EMPTY
         fields = (data[0], data[1], data[2], data[3], data[4])
-    if len(text) > 64 and (  # only a long line can hold a field longer than its column
-        len(text) > 255 or len(callid) > 64 or len(queue) > 64 or len(agent) > 80 or len(event) > 24
+    # the event's column is short enough for a short line to overflow it; the other columns
+    # can only overflow in a line longer than 64 characters
+    if len(event) > 24 or (
+        len(text) > 64
+        and (len(text) > 255 or len(callid) > 64 or len(queue) > 64 or len(agent) > 80)
     ):
         _check_lengths(callid, queue, agent, event, fields)
     check = NUMERIC.get(event)

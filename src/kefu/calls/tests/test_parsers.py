@@ -126,6 +126,10 @@ def test_the_key_is_the_content() -> None:
             "1700000300|" + "c" * 65 + "|support|SIP/8001|PAUSE|",
             "callid: longer than 64 characters",
         ),
+        (  # a short line with an event name too long for its column
+            "1700000300|c1|q|a|" + "E" * 25,
+            "event: longer than 24 characters",
+        ),
         (
             "1700000300|c1|support|SIP/8001|INFO|" + "x" * 256,
             "data field 1: longer than 255 characters",
