@@ -101,8 +101,8 @@ def import_queue_log(
             staged = bulk.stage(
                 lines, summary, first_line=first_line, workers=workers, progress=progress
             )
-            overlapping = bulk.overlaps(bulk.STAGE)
-            _store_staged(bulk.STAGE, overlapping, staged, summary, since, last_call, states)
+            batch = _Batch(bulk.STAGE, staged, summary, since, last_call, states)
+            _store_staged(batch, overlapping=bulk.overlaps(bulk.STAGE))
         else:
             since, last_call = _marks()
             parsed, days, rebuilt = _import_queue_log_rows(lines, summary, first_line, progress)
@@ -124,17 +124,22 @@ def _marks() -> tuple[int, int]:
     return ingest.max_event_id(), last_call
 
 
-def _store_staged(
-    table: str,
-    overlapping: bool,
-    staged: bulk.Staged,
-    summary: ingest.Summary,
-    since: int,
-    last_call: int,
-    states: bool,
-) -> None:
+@dataclass
+class _Batch:
+    """A queue-log import staged on PostgreSQL, with the last event and call ids before it."""
+
+    table: str
+    staged: bulk.Staged
+    summary: ingest.Summary
+    since: int
+    last_call: int
+    states: bool  # recent agent events change presence
+
+
+def _store_staged(batch: _Batch, *, overlapping: bool) -> None:
     """Store the staged events not stored yet and their calls, in the caller's transaction
     (``overlapping``: stored events fall within the staged times, see ``bulk.overlaps``)."""
+    table, staged, summary = batch.table, batch.staged, batch.summary
     if overlapping:
         bulk.drop_stored(table)
     summary.added = bulk.insert_events(table)
@@ -144,10 +149,10 @@ def _store_staged(
     summary.calls, rebuilt = bulk.store_calls(table)
     days = set(staged.days)
     _rebuilt(rebuilt, days)
-    link_calls(after_call=last_call)
+    link_calls(after_call=batch.last_call)
     rollup.refresh_days(days)
-    if states:
-        apply_agent_states(since)
+    if batch.states:
+        apply_agent_states(batch.since)
 
 
 def _rebuilt(rebuilt: list[tuple[str, Any, str]], days: set[int]) -> None:
@@ -200,11 +205,11 @@ def _import_big(
                 format=ImportRun.Format.QUEUE_LOG, name=name[:255], started_by=actor
             )
             bulk.take_turn()  # no other import writes events or calls until this one commits
-            since, last_call = _marks()
+            batch = _Batch(table, staged, summary, *_marks(), states)
             if bulk.overlaps(table):
-                _store_staged(table, True, staged, summary, since, last_call, states)
+                _store_staged(batch, overlapping=True)
             else:
-                _store_both(table, staged, summary, since, last_call, states)
+                _store_both(batch)
             if progress is not None:
                 progress(summary.lines)
             return _record_run(run, summary, actor)
@@ -212,16 +217,10 @@ def _import_big(
         bulk.drop_shared(table)
 
 
-def _store_both(
-    table: str,
-    staged: bulk.Staged,
-    summary: ingest.Summary,
-    since: int,
-    last_call: int,
-    states: bool,
-) -> None:
+def _store_both(batch: _Batch) -> None:
     """The events on this connection, in the caller's transaction, and the new calls on a
     second one at the same time, committed just before the caller commits (see _import_big)."""
+    table, staged, summary = batch.table, batch.staged, batch.summary
     stored = bulk.stored_calls(table)
     ready, decided = threading.Event(), threading.Event()
     go: list[bool] = []
@@ -231,7 +230,7 @@ def _store_both(
             with transaction.atomic():
                 bulk.bound_waits()
                 added = bulk.insert_calls(table, [callid for callid, _at, _a in stored])
-                link_calls(after_call=last_call)
+                link_calls(after_call=batch.last_call)
                 rollup.refresh_days(staged.days)
                 ready.set()
                 decided.wait()
@@ -260,8 +259,8 @@ def _store_both(
         days: set[int] = set()
         _rebuilt(stored, days)
         rollup.refresh_days(days)
-    if states and summary.added:
-        apply_agent_states(since)
+    if batch.states and summary.added:
+        apply_agent_states(batch.since)
 
 
 def _import_queue_log_rows(

@@ -72,9 +72,9 @@ def big(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     for way, name in (("both", "_store_both"), ("one", "_store_staged")):
         real = getattr(services, name)
 
-        def spy(*args: Any, _real: Any = real, _way: str = way) -> Any:
+        def spy(*args: Any, _real: Any = real, _way: str = way, **kwargs: Any) -> Any:
             ways.append(_way)
-            return _real(*args)
+            return _real(*args, **kwargs)
 
         monkeypatch.setattr(services, name, spy)
     return ways
@@ -123,36 +123,28 @@ def test_a_big_file_overlapping_stored_events_is_stored_in_one_transaction(
     assert _state() == one_transaction
 
 
-def test_events_that_cannot_be_stored_leave_nothing(
-    big: list[str], monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize(
+    ("step", "error"),
+    [("insert_events", "the disk is full"), ("insert_calls", "out of memory")],
+    ids=["events", "calls"],
+)
+def test_a_side_that_fails_leaves_nothing(
+    big: list[str], monkeypatch: pytest.MonkeyPatch, step: str, error: str
 ) -> None:
-    # given the events' insert fails (the calls are built meanwhile)
-    def broken(table: str) -> int:
-        raise RuntimeError("the disk is full")
+    # given the events' insert (with the calls built meanwhile) or the calls' build fails
+    def broken(*args: object) -> int:
+        raise RuntimeError(error)
 
-    monkeypatch.setattr(bulk, "insert_events", broken)
+    monkeypatch.setattr(bulk, step, broken)
     # when
-    with pytest.raises(RuntimeError, match="disk is full"):
+    with pytest.raises(RuntimeError, match=error):
         services.import_queue_log(_lines(), name="big", actor=None)
-    # then the calls were not committed either
+    # then neither side was committed
     assert not Call.objects.exists()
     assert not QueueLogEvent.objects.exists()
     assert not IntervalSums.objects.exists()
-    assert _stage_tables() == []
-
-
-def test_calls_that_cannot_be_built_leave_nothing(
-    big: list[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    def broken(table: str, skip: list[str]) -> int:
-        raise RuntimeError("out of memory")
-
-    monkeypatch.setattr(bulk, "insert_calls", broken)
-    with pytest.raises(RuntimeError, match="out of memory"):
-        services.import_queue_log(_lines(), name="big", actor=None)
-    assert not Call.objects.exists()
-    assert not QueueLogEvent.objects.exists()
     assert not ImportRun.objects.exists()
+    assert _stage_tables() == []
 
 
 def test_a_failure_after_the_calls_committed_is_repaired_by_importing_again(
