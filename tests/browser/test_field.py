@@ -12,7 +12,7 @@ from kefu.field import services
 from kefu.field.models import Asset, Location, Part, ServiceLevel, Stock, Visit
 from kefu.field.stock import receive, reserve
 from kefu.testing.factories import PASSWORD, frontline_setup, make_customer, make_ticket
-from kefu.testing.fixtures import sign_in, wait_for_live
+from kefu.testing.fixtures import PAGE_TIMEOUT_MS, sign_in, wait_for_live
 
 pytestmark = [
     pytest.mark.browser,
@@ -88,7 +88,7 @@ def phone(browser):
         "console",
         lambda msg: errors.append(f"console: {msg.text}") if msg.type == "error" else None,
     )
-    page.set_default_timeout(10_000)
+    page.set_default_timeout(PAGE_TIMEOUT_MS)
     yield page
     context.close()
     assert not errors, errors

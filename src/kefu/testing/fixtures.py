@@ -21,6 +21,10 @@ hypothesis_settings.load_profile("kefu")
 
 REQUIRE_SERVICES = os.environ.get("KEFU_REQUIRE_SERVICES") == "1"
 CHROMIUM = "/usr/bin/chromium"
+PAGE_TIMEOUT_MS = 20_000
+"""How long a browser test waits for a page, an element or a navigation: with the whole suite on
+two processes of a two-core machine, a page and the panels it loads after it can take more than
+10 s."""
 
 
 def require(condition: bool, message: str) -> None:
@@ -280,7 +284,7 @@ def page(browser: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
         ),
     )
     page.kefu_errors = errors
-    page.set_default_timeout(10_000)
+    page.set_default_timeout(PAGE_TIMEOUT_MS)
     yield page
     context.close()
     assert not errors, f"browser reported errors: {errors}"
@@ -368,7 +372,7 @@ def run_async(coroutine: Any) -> Any:
         return pool.submit(asyncio.run, coroutine).result()
 
 
-def wait_for_live(page: Any, group: str, timeout: int = 20_000) -> None:
+def wait_for_live(page: Any, group: str, timeout: int = PAGE_TIMEOUT_MS) -> None:
     """Wait until the page's WebSocket has joined a live group ("user", "ticket-42"). (Up to
     20 s: with the suite on two processes, the server can take several seconds to answer.)"""
     page.wait_for_function(
